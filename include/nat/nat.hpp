@@ -1,0 +1,8 @@
+#pragma once
+/// \file Umbrella header: everything in nat except the opt-in io/ headers.
+#include "nat/core/assert.hpp"
+#include "nat/core/device.hpp"
+#include "nat/core/error.hpp"
+#include "nat/core/parallel.hpp"
+#include "nat/core/rng.hpp"
+#include "nat/core/timer.hpp"
