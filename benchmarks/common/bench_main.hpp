@@ -15,23 +15,24 @@
 
 namespace nat_bench {
 inline void print_build_configuration() {
-  std::printf("nat build: compiler %s, build type %s, flags [%s], -march=native %s, TBB %s, threads %zu\n",
-              __VERSION__, NAT_BUILD_TYPE, NAT_BUILD_FLAGS,
+  std::printf(
+      "nat build: compiler %s, build type %s, flags [%s], -march=native %s, TBB %s, threads %zu\n",
+      __VERSION__, NAT_BUILD_TYPE, NAT_BUILD_FLAGS,
 #if defined(__AVX2__)
-              "(AVX2 on)",
+      "(AVX2 on)",
 #else
-              "(AVX2 off)",
+      "(AVX2 off)",
 #endif
-              nat::with_tbb() ? "on" : "off", nat::max_threads());
+      nat::with_tbb() ? "on" : "off", nat::max_threads());
 }
 }  // namespace nat_bench
 
-#define NAT_BENCHMARK_MAIN()                                     \
-  int main(int argc, char** argv) {                              \
-    nat_bench::print_build_configuration();                      \
-    ::benchmark::Initialize(&argc, argv);                        \
+#define NAT_BENCHMARK_MAIN()                                            \
+  int main(int argc, char** argv) {                                     \
+    nat_bench::print_build_configuration();                             \
+    ::benchmark::Initialize(&argc, argv);                               \
     if (::benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
-    ::benchmark::RunSpecifiedBenchmarks();                       \
-    ::benchmark::Shutdown();                                     \
-    return 0;                                                    \
+    ::benchmark::RunSpecifiedBenchmarks();                              \
+    ::benchmark::Shutdown();                                            \
+    return 0;                                                           \
   }

@@ -4,13 +4,13 @@
 #include <cstdlib>
 
 #ifndef NDEBUG
-#define NAT_ASSERT(cond)                                                                        \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
+#define NAT_ASSERT(cond)                                                                    \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
       std::fprintf(stderr, "nat: internal assertion failed: %s (%s:%d)\n", #cond, __FILE__, \
-                   __LINE__);                                                                   \
-      std::abort();                                                                             \
-    }                                                                                           \
+                   __LINE__);                                                               \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)
 #else
 #define NAT_ASSERT(cond) \

@@ -1,8 +1,9 @@
 #pragma once
-/// \file Parallel loops over index ranges: oneTBB when built with NAT_WITH_TBB, a serial loop otherwise.
+/// \file Parallel loops over index ranges: oneTBB when built with NAT_WITH_TBB, a serial loop
+/// otherwise.
 ///
-/// Callers split work into fixed blocks whose results do not depend on which thread runs them, so results
-/// are identical with and without TBB and for any thread count (no atomics in reductions).
+/// Callers split work into fixed blocks whose results do not depend on which thread runs them, so
+/// results are identical with and without TBB and for any thread count (no atomics in reductions).
 #include <cstddef>
 #include <memory>
 #include <thread>
@@ -17,7 +18,8 @@
 
 namespace nat {
 
-/// Calls body(lo, hi) on disjoint sub-ranges covering [begin, end), each at most `grain` long when > 0.
+/// Calls body(lo, hi) on disjoint sub-ranges covering [begin, end), each at most `grain` long when
+/// > 0.
 template <class Body>
 void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, Body&& body) {
   if (end <= begin) return;
@@ -27,9 +29,10 @@ void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, Body&& 
     body(begin, end);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, grain),
-                    [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); },
-                    tbb::simple_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(begin, end, grain),
+      [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); },
+      tbb::simple_partitioner());
 #else
   for (std::size_t lo = begin; lo < end; lo += grain) body(lo, lo + grain < end ? lo + grain : end);
 #endif
@@ -61,7 +64,7 @@ class thread_limit {
   explicit thread_limit(std::size_t n) {
 #if defined(NAT_WITH_TBB)
     control_ = std::make_shared<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                      n == 0 ? 1 : n);
+                                                     n == 0 ? 1 : n);
 #else
     (void)n;
 #endif

@@ -1,8 +1,9 @@
 #pragma once
 /// \file Seeded, platform-independent random numbers.
 ///
-/// std::*_distribution differ between standard libraries, so nat draws its own numbers from xoshiro256**
-/// (Blackman & Vigna 2018) seeded through splitmix64: the same seed gives the same stream everywhere.
+/// std::*_distribution differ between standard libraries, so nat draws its own numbers from
+/// xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64: the same seed gives the same
+/// stream everywhere.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +57,8 @@ class rng {
   std::int64_t uniform_int(std::int64_t lo, std::int64_t hi) {
     if (hi < lo) throw config_error("rng::uniform_int: empty range");
     const std::uint64_t range = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
-    if (range == std::numeric_limits<std::uint64_t>::max()) return static_cast<std::int64_t>(next());
+    if (range == std::numeric_limits<std::uint64_t>::max())
+      return static_cast<std::int64_t>(next());
     return lo + static_cast<std::int64_t>(below(range + 1));
   }
 

@@ -1,7 +1,6 @@
 // A user's program: includes only the umbrella header and uses a seeded piece of nat.
-#include <nat/nat.hpp>
-
 #include <cstdio>
+#include <nat/nat.hpp>
 
 int main() {
   nat::rng a(42), b(42);
