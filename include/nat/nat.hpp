@@ -4,5 +4,6 @@
 #include "nat/core/device.hpp"
 #include "nat/core/error.hpp"
 #include "nat/core/parallel.hpp"
+#include "nat/core/points.hpp"
 #include "nat/core/rng.hpp"
 #include "nat/core/timer.hpp"
