@@ -7,6 +7,7 @@
 #include "nat/core/json.hpp"
 #include "nat/core/parallel.hpp"
 #include "nat/core/points.hpp"
+#include "nat/core/progress.hpp"
 #include "nat/core/rng.hpp"
 #include "nat/core/subnet_config.hpp"
 #include "nat/core/timer.hpp"
