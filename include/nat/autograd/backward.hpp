@@ -1,0 +1,175 @@
+#pragma once
+/// \file Recording ops into the graph and reverse-mode backward over one topological order.
+///
+/// flashlight's design: each op result carries one node holding the op's backward closure and
+/// its inputs' nodes. backward() sorts the reachable nodes once with an explicit stack (deep
+/// graphs must not overflow the call stack), walks them outputs-first, accumulates gradients into
+/// leaves (across backward calls, so gradients of several sampled subnets add up) and frees each
+/// node's closure and inputs as soon as it ran.
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "nat/autograd/grad_mode.hpp"
+#include "nat/core/error.hpp"
+#include "nat/tensor/tensor.hpp"
+
+namespace nat::autograd {
+
+/// The closure an op records: given the gradient of its output, fill grad_inputs[i] (pre-sized,
+/// empty) with the gradient of input i, of input i's shape; leave it empty when not needed.
+template <class T>
+using backward_fn = typename nat::detail::grad_node<T>::backward_fn;
+
+/// True when an op on these inputs must record a node: grad mode is on and an input wants grad.
+template <class T, class... Rest>
+bool needs_graph(const tensor<T>& first, const Rest&... rest) {
+  return grad_enabled() && (first.requires_grad() || ... || rest.requires_grad());
+}
+
+/// Records `out` as the result of op `op` on `inputs` with backward `fn` (no-op when
+/// needs_graph is false). The closure must not capture `out` with its history (that would be a
+/// reference cycle): capture `out.detach()` if the backward needs the output's values.
+template <class T, class Fn>
+void record(const char* op, tensor<T>& out, std::initializer_list<tensor<T>> inputs, Fn&& fn) {
+  if (!grad_enabled()) return;
+  bool any = false;
+  for (const auto& in : inputs) any = any || in.requires_grad();
+  if (!any) return;
+  auto node = std::make_shared<nat::detail::grad_node<T>>();
+  node->is_leaf = false;
+  node->op = op;
+  node->inputs.reserve(inputs.size());
+  node->input_shapes.reserve(inputs.size());
+  for (const auto& in : inputs) {
+    node->inputs.push_back(in.requires_grad() ? in.grad_node() : nullptr);
+    node->input_shapes.push_back(in.shape());
+  }
+  node->backward = std::forward<Fn>(fn);
+  out.set_grad_node(std::move(node));
+}
+
+namespace detail {
+
+template <class T>
+void add_into(const tensor<T>& dst, const tensor<T>& src) {
+  T* d = dst.data();
+  if (src.is_contiguous()) {
+    const T* s = src.data();
+    const std::size_t n = dst.numel();
+    for (std::size_t i = 0; i < n; ++i) d[i] += s[i];
+    return;
+  }
+  const std::vector<T> v = src.to_vector();
+  for (std::size_t i = 0; i < v.size(); ++i) d[i] += v[i];
+}
+
+// Leaves own a private contiguous gradient buffer (so accumulating in place never touches a
+// tensor an op handed to several inputs); inner nodes add out of place for the same reason.
+template <class T>
+void accumulate(nat::detail::grad_node<T>& n, const tensor<T>& g) {
+  if (n.is_leaf) {
+    if (!n.grad.defined())
+      n.grad = g.clone();
+    else
+      add_into(n.grad, g);
+    return;
+  }
+  if (!n.grad.defined()) {
+    n.grad = g;
+    return;
+  }
+  tensor<T> sum = n.grad.clone();
+  add_into(sum, g);
+  n.grad = sum;
+}
+
+template <class T>
+void release(nat::detail::grad_node<T>& n) {
+  n.backward = nullptr;
+  n.inputs.clear();
+  n.input_shapes.clear();
+  n.grad = tensor<T>();
+  n.released = true;
+}
+
+}  // namespace detail
+
+/// Backpropagates `grad_output` (the gradient of some scalar with respect to `output`, same
+/// shape) into every leaf that requires grad; leaf gradients accumulate. Frees the graph.
+template <class T>
+void backward(const tensor<T>& output, const tensor<T>& grad_output) {
+  using node_t = nat::detail::grad_node<T>;
+  const auto& root = output.grad_node();
+  if (!root)
+    throw error("autograd::backward: the tensor of shape " + to_string(output.shape()) +
+                " does not require grad (no input of its ops had requires_grad set)");
+  if (root->released)
+    throw error(std::string("autograd::backward: the graph behind this '") + root->op +
+                "' result was already freed by an earlier backward; run the forward again");
+  if (grad_output.shape() != output.shape())
+    throw shape_error("autograd::backward: grad_output has shape " +
+                      to_string(grad_output.shape()) + ", output has shape " +
+                      to_string(output.shape()));
+
+  // Post-order DFS with an explicit stack: inputs come before the ops that use them.
+  // `order` holds owning pointers: releasing a node drops its inputs, and an intermediate
+  // result whose tensor is gone is kept alive only by the graph.
+  std::vector<std::shared_ptr<node_t>> order;
+  std::unordered_set<node_t*> seen;
+  std::vector<std::pair<std::shared_ptr<node_t>, std::size_t>> stack;
+  stack.emplace_back(root, 0);
+  seen.insert(root.get());
+  while (!stack.empty()) {
+    node_t* n = stack.back().first.get();
+    const std::size_t i = stack.back().second;
+    if (i < n->inputs.size()) {
+      ++stack.back().second;
+      const auto& c = n->inputs[i];
+      if (c && seen.insert(c.get()).second) stack.emplace_back(c, 0);
+    } else {
+      order.push_back(std::move(stack.back().first));
+      stack.pop_back();
+    }
+  }
+
+  detail::accumulate(*root, grad_output);
+  std::vector<tensor<T>> grads;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    node_t& n = **it;
+    if (n.is_leaf) continue;
+    if (n.released)
+      throw error(std::string("autograd::backward: reached a '") + n.op +
+                  "' node whose graph was already freed by an earlier backward");
+    if (n.grad.defined()) {
+      grads.assign(n.inputs.size(), tensor<T>());
+      const tensor<T> g = n.grad;
+      n.backward(g, grads);
+      for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+        if (!n.inputs[k] || !grads[k].defined()) continue;
+        if (grads[k].shape() != n.input_shapes[k])
+          throw shape_error(std::string("autograd::backward: op '") + n.op + "' produced a " +
+                            "gradient of shape " + to_string(grads[k].shape()) + " for input " +
+                            std::to_string(k) + " of shape " + to_string(n.input_shapes[k]));
+        detail::accumulate(*n.inputs[k], grads[k]);
+      }
+    }
+    detail::release(n);
+  }
+}
+
+/// Backpropagates from a one-element loss (gradient 1).
+template <class T>
+void backward(const tensor<T>& loss) {
+  if (loss.numel() != 1)
+    throw shape_error("autograd::backward: loss must have one element, got shape " +
+                      to_string(loss.shape()) + "; pass grad_output for non-scalar outputs");
+  backward(loss, tensor<T>::ones(loss.shape()));
+}
+
+}  // namespace nat::autograd
