@@ -1,0 +1,234 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <nat/data/transform.hpp>
+
+using nat::data::crop_window;
+using nat::data::image_transform;
+using nat::data::render_window;
+using nat::data::resize_bilinear;
+
+namespace {
+void check_close(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-5f) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    CHECK_MESSAGE(std::fabs(got[i] - want[i]) <= tol,
+                  "i=" << i << " got " << got[i] << " want " << want[i]);
+}
+crop_window window(long top, long left, long h, long w, bool flip = false) {
+  crop_window c;
+  c.top = top;
+  c.left = left;
+  c.height = h;
+  c.width = w;
+  c.flip = flip;
+  return c;
+}
+// Renders a uint8 image through `window` in raw pixel units (no /255), for hand-checked values.
+std::vector<float> render_raw(const std::vector<std::uint8_t>& img, std::size_t c, std::size_t h,
+                              std::size_t w, const crop_window& win, std::size_t oh, std::size_t ow,
+                              const image_transform& t = {}) {
+  std::vector<float> out(t.output_channels(c) * oh * ow);
+  render_window(img.data(), c, h, w, win, t, oh, ow, out.data(), 1.0f);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("resize_bilinear 2x2 -> 4x4 matches PyTorch align_corners=False by hand") {
+  // Output x taps for 2→4: src = (o + 0.5)/2 − 0.5 = −0.25→0, 0.25, 0.75, 1.25 (upper clamped),
+  // so a row [a, b] becomes [a, .75a+.25b, .25a+.75b, b]; the same along y.
+  const auto out = resize_bilinear({0, 1, 2, 3}, 1, 2, 2, 4, 4);
+  check_close(out, {0.0f, 0.25f, 0.75f, 1.0f,  //
+                    0.5f, 0.75f, 1.25f, 1.5f,  //
+                    1.5f, 1.75f, 2.25f, 2.5f,  //
+                    2.0f, 2.25f, 2.75f, 3.0f});
+}
+
+TEST_CASE("resize_bilinear downscales with the half-pixel rule and keeps channels apart") {
+  // 4→2: src = (o + 0.5)·2 − 0.5 = 0.5, 2.5 → means of pairs. 3→2: src = 0.25, 1.75.
+  check_close(resize_bilinear({1, 3, 10, 20}, 1, 1, 4, 1, 2), {2.0f, 15.0f});
+  check_close(resize_bilinear({4, 8, 16}, 1, 1, 3, 1, 2),
+              {0.75f * 4 + 0.25f * 8, 0.25f * 8 + 0.75f * 16});
+  // Two channels, 1x2 → 1x3: src = (o+0.5)·2/3 − 0.5 = −1/6→0, 0.5, 7/6 → clamp.
+  check_close(resize_bilinear({0, 6, 100, 130}, 2, 1, 2, 1, 3), {0, 3, 6, 100, 115, 130});
+  // Same size is the identity.
+  std::vector<float> img(5 * 7);
+  for (std::size_t i = 0; i < img.size(); ++i) img[i] = float(i * i % 17);
+  check_close(resize_bilinear(img, 1, 5, 7, 5, 7), img);
+  CHECK_THROWS_AS(resize_bilinear(img, 1, 5, 6, 2, 2), nat::shape_error);
+}
+
+TEST_CASE("render_window: zero padding outside the image, crop, flip") {
+  const std::vector<std::uint8_t> img = {1, 2, 3, 4, 5, 6, 7, 8, 9};  // 3x3
+  // A 3x3 window one row up and one column right: the top row lies in the padding.
+  check_close(render_raw(img, 1, 3, 3, window(-1, 1, 3, 3), 3, 3), {0, 0, 0, 2, 3, 0, 5, 6, 0});
+  check_close(render_raw(img, 1, 3, 3, window(-1, 1, 3, 3, true), 3, 3),
+              {0, 0, 0, 0, 3, 2, 0, 6, 5});
+  check_close(render_raw(img, 1, 3, 3, window(1, 1, 2, 2), 2, 2), {5, 6, 8, 9});
+  // Upscaling a window that touches the padding blends with zeros: row [0(pad), 1] → 4 taps.
+  check_close(render_raw(img, 1, 3, 3, window(0, -1, 1, 2), 1, 4), {0, 0.25f, 0.75f, 1});
+}
+
+TEST_CASE("normalisation per channel and 1 -> 3 channel replication") {
+  image_transform t;
+  t.mean = {0.5f};
+  t.std = {0.25f};
+  std::vector<float> out(2);
+  const std::vector<std::uint8_t> img = {0, 255};
+  render_window(img.data(), 1, 1, 2, window(0, 0, 1, 2), t, 1, 2, out.data());
+  check_close(out, {-2.0f, 2.0f});
+
+  image_transform rep;
+  rep.out_channels = 3;
+  rep.mean = {0.0f, 0.5f, 1.0f};
+  rep.std = {1.0f, 0.5f, 0.25f};
+  REQUIRE(rep.output_channels(1) == 3);
+  std::vector<float> out3(6);
+  render_window(img.data(), 1, 1, 2, window(0, 0, 1, 2), rep, 1, 2, out3.data());
+  check_close(out3, {0.0f, 1.0f, -1.0f, 1.0f, -4.0f, 0.0f});
+  CHECK_THROWS_AS(rep.output_channels(2), nat::config_error);
+  CHECK_NOTHROW(rep.validate(1));
+  CHECK_NOTHROW(rep.validate(3));                       // 3 channels in, 3 out: no replication
+  CHECK_THROWS_AS(rep.validate(2), nat::config_error);  // 2 channels cannot become 3
+}
+
+TEST_CASE("image_transform::validate names the bad setting") {
+  image_transform t;
+  t.mean = {0.5f, 0.5f};
+  t.std = {0.5f};
+  CHECK_THROWS_AS(t.validate(1), nat::config_error);
+  t.std = {0.5f, 0.0f};
+  CHECK_THROWS_AS(t.validate(2), nat::config_error);
+  image_transform r;
+  r.random_resized_crop = true;
+  r.scale_min = 0.5;
+  r.scale_max = 0.4;
+  CHECK_THROWS_AS(r.validate(1), nat::config_error);
+  image_transform c;
+  c.center_crop_fraction = 0.0;
+  CHECK_THROWS_AS(c.validate(1), nat::config_error);
+}
+
+TEST_CASE("centre crop keeps torchvision's offsets") {
+  image_transform t;
+  t.center_crop_fraction = 0.5;
+  nat::rng r(1);
+  const crop_window c = nat::data::plan_crop(t, 4, 6, r);
+  // size round(0.5·4)=2, round(0.5·6)=3; top round((4−2)/2)=1, left round((6−3)/2)=round(1.5)=2.
+  CHECK(c.top == 1);
+  CHECK(c.left == 2);
+  CHECK(c.height == 2);
+  CHECK(c.width == 3);
+  CHECK_FALSE(c.flip);
+}
+
+TEST_CASE("random crop offsets cover exactly [-p, p] and flip is a fair coin") {
+  image_transform t;
+  t.random_crop = true;
+  t.random_crop_padding = 2;
+  t.horizontal_flip = true;
+  nat::rng r(7);
+  std::vector<int> seen_top(5, 0), seen_left(5, 0);
+  int flips = 0;
+  const int n = 4000;
+  for (int i = 0; i < n; ++i) {
+    const crop_window c = nat::data::plan_crop(t, 8, 8, r);
+    REQUIRE((c.top >= -2 && c.top <= 2 && c.left >= -2 && c.left <= 2));
+    CHECK(c.height == 8);
+    ++seen_top[std::size_t(c.top + 2)];
+    ++seen_left[std::size_t(c.left + 2)];
+    flips += c.flip;
+  }
+  for (int k = 0; k < 5; ++k) {
+    CHECK(seen_top[std::size_t(k)] > n / 5 - 150);
+    CHECK(seen_left[std::size_t(k)] > n / 5 - 150);
+  }
+  CHECK(std::abs(flips - n / 2) < 150);
+}
+
+TEST_CASE("random_resized_crop_params: bounds, area and ratio ranges, fallback") {
+  nat::rng r(3);
+  for (int i = 0; i < 2000; ++i) {
+    const crop_window c = nat::data::random_resized_crop_params(20, 30, 0.2, 0.9, 0.5, 2.0, r);
+    REQUIRE((c.height >= 1 && c.width >= 1));
+    REQUIRE((c.top >= 0 && c.left >= 0 && c.top + c.height <= 20 && c.left + c.width <= 30));
+    const double area = double(c.height * c.width) / 600.0;
+    const double ratio = double(c.width) / double(c.height);
+    // Rounding sides to whole pixels moves area and ratio a little beyond the drawn ranges.
+    CHECK((area > 0.2 - 0.06 && area < 0.9 + 0.06));
+    CHECK((ratio > 0.5 * 0.85 && ratio < 2.0 / 0.85));
+  }
+  // scale 1, ratio 1 on a square: the whole image, every time.
+  const crop_window whole = nat::data::random_resized_crop_params(10, 10, 1, 1, 1, 1, r);
+  CHECK((whole.top == 0 && whole.left == 0 && whole.height == 10 && whole.width == 10));
+  // Ratio 2 at full area never fits a square (w = round(sqrt(200)) = 14 > 10): after 10 attempts
+  // the fallback keeps width 10, height round(10/2) = 5, centred: top (10−5)//2 = 2.
+  const crop_window fb = nat::data::random_resized_crop_params(10, 10, 1, 1, 2, 2, r);
+  CHECK((fb.top == 2 && fb.left == 0 && fb.height == 5 && fb.width == 10));
+  // Ratio 1/2 the other way: height 10, width round(10·0.5) = 5, left 2.
+  const crop_window fb2 = nat::data::random_resized_crop_params(10, 10, 1, 1, 0.5, 0.5, r);
+  CHECK((fb2.top == 0 && fb2.left == 2 && fb2.height == 10 && fb2.width == 5));
+}
+
+TEST_CASE("apply_transform equals pad -> crop -> resize done step by step") {
+  // An independent chain: build the zero-padded image, cut the crop out of it, resize the crop
+  // with resize_bilinear (checked against hand values above), mirror, normalise.
+  const std::size_t h = 6, w = 5, p = 2, out = 9;
+  std::vector<std::uint8_t> img(2 * h * w);
+  for (std::size_t i = 0; i < img.size(); ++i) img[i] = std::uint8_t(17 + 23 * i % 200);
+  image_transform t;
+  t.random_crop = true;
+  t.random_crop_padding = p;
+  t.random_resized_crop = true;
+  t.scale_min = 0.3;
+  t.horizontal_flip = true;
+  t.mean = {0.4f, 0.6f};
+  t.std = {0.2f, 0.3f};
+  for (std::uint64_t seed = 0; seed < 30; ++seed) {
+    nat::rng r1(seed), r2(seed);
+    std::vector<float> got(2 * out * out);
+    nat::data::apply_transform(t, img.data(), 2, h, w, out, out, r1, got.data());
+    // Replay the same draws by hand: crop offsets, then the resized-crop parameters, then flip.
+    const long dy = r2.uniform_int(0, 2 * long(p)), dx = r2.uniform_int(0, 2 * long(p));
+    const crop_window s =
+        nat::data::random_resized_crop_params(long(h), long(w), 0.3, 1.0, 3.0 / 4.0, 4.0 / 3.0, r2);
+    const bool flip = r2.bernoulli(0.5);
+    const std::size_t ph = h + 2 * p, pw = w + 2 * p;
+    std::vector<float> want;
+    for (std::size_t ch = 0; ch < 2; ++ch) {
+      std::vector<float> padded(ph * pw, 0.0f);
+      for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x)
+          padded[(y + p) * pw + x + p] = img[ch * h * w + y * w + x];
+      std::vector<float> crop;  // h×w crop at (dy, dx) of the padded image, then the RRC window
+      for (long y = 0; y < s.height; ++y)
+        for (long x = 0; x < s.width; ++x)
+          crop.push_back(padded[std::size_t(dy + s.top + y) * pw + std::size_t(dx + s.left + x)]);
+      auto res = resize_bilinear(crop, 1, std::size_t(s.height), std::size_t(s.width), out, out);
+      for (std::size_t y = 0; y < out; ++y)
+        for (std::size_t x = 0; x < out; ++x) {
+          const float v = res[y * out + (flip ? out - 1 - x : x)];
+          want.push_back((v / 255.0f - t.mean[ch]) / t.std[ch]);
+        }
+    }
+    check_close(got, want, 1e-4f);
+  }
+}
+
+TEST_CASE("image_seed separates seeds, epochs and indices") {
+  using nat::data::image_seed;
+  CHECK(image_seed(1, 2, 3) == image_seed(1, 2, 3));
+  CHECK(image_seed(1, 2, 3) != image_seed(1, 2, 4));
+  CHECK(image_seed(1, 2, 3) != image_seed(1, 3, 3));
+  CHECK(image_seed(1, 2, 3) != image_seed(2, 2, 3));
+  CHECK(image_seed(0, 1, 0) != image_seed(0, 0, 1));
+}
+
+TEST_CASE("channel_mean_std computes population statistics in [0, 1] units") {
+  // Channel 0 holds {0, 255, 0, 255}: mean 0.5, std 0.5. Channel 1 is constant 51: 0.2 and 0.
+  nat::data::image_dataset ds("s", 2, 1, 2, {0, 255, 51, 51, 0, 255, 51, 51}, {0, 0}, 1);
+  std::vector<float> m, s;
+  nat::data::channel_mean_std(ds, m, s);
+  check_close(m, {0.5f, 0.2f});
+  check_close(s, {0.5f, 0.0f});
+}
