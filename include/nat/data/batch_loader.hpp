@@ -76,6 +76,7 @@ class batch_loader {
       throw config_error(who + "drop_last with batch_size " + std::to_string(cfg_.batch_size) +
                          " leaves no batch from " + std::to_string(ds_.size()) + " images");
     if (cfg_.grain == 0) cfg_.grain = 1;
+    reserve(spare_);
   }
 
   batch_loader(const batch_loader&) = delete;
@@ -168,6 +169,9 @@ class batch_loader {
         error_ = nullptr;
         std::rethrow_exception(e);
       }
+      // The caller's buffer becomes the next spare: size it for the largest known batch now, so a
+      // later larger resolution does not allocate mid-epoch.
+      reserve(out);
       using std::swap;
       swap(out, spare_);
       lock.unlock();
@@ -205,6 +209,18 @@ class batch_loader {
     if (r == 0 || r > detail::max_stack_taps)
       throw config_error(std::string("batch_loader: ") + what + " " + std::to_string(r) +
                          " must be in 1.." + std::to_string(detail::max_stack_taps));
+  }
+
+  // Grows b to hold the largest batch the configuration can produce (unknown with a callback).
+  void reserve(batch& b) const {
+    std::size_t r = cfg_.resolution == 0 ? ds_.height() : cfg_.resolution;
+    if (fn_) return;
+    if (!cfg_.resolutions.empty())
+      r = *std::max_element(cfg_.resolutions.begin(), cfg_.resolutions.end());
+    const std::size_t n = cfg_.batch_size;
+    b.images.reserve(n * t_.output_channels(ds_.channels()) * r * r);
+    b.labels.reserve(n);
+    b.indices.reserve(n);
   }
 
   void make_order(std::size_t epoch, std::vector<std::size_t>& order) const {
