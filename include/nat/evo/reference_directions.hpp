@@ -1,0 +1,191 @@
+#pragma once
+/// \file Reference directions on the unit simplex for NSGA-III: Das-Dennis lattice and Riesz
+/// s-energy.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "nat/core/error.hpp"
+#include "nat/core/points.hpp"
+#include "nat/core/rng.hpp"
+
+namespace nat::evo {
+
+/// Number of Das-Dennis directions, C(partitions + n_obj - 1, n_obj - 1).
+inline std::size_t das_dennis_count(std::size_t n_obj, std::size_t partitions) {
+  if (n_obj == 0) return 0;
+  // C(n, k) computed incrementally stays exact: each partial product is itself a binomial.
+  std::size_t r = 1;
+  const std::size_t k = n_obj - 1;
+  for (std::size_t i = 1; i <= k; ++i) r = r * (partitions + i) / i;
+  return r;
+}
+
+/// Das & Dennis (1998) structured directions: every point of the unit simplex in n_obj dimensions
+/// whose coordinates are multiples of 1/partitions (the lattice NSGA-III uses, Deb & Jain 2014
+/// §IV-B). Returns das_dennis_count(n_obj, partitions) rows in lexicographically decreasing order.
+inline points das_dennis(std::size_t n_obj, std::size_t partitions) {
+  if (n_obj == 0) throw config_error("das_dennis: n_obj must be at least 1, got 0");
+  if (partitions == 0) {
+    if (n_obj == 1) return points{{1.0}};
+    throw config_error("das_dennis: partitions must be at least 1 for " + std::to_string(n_obj) +
+                       " objectives, got 0");
+  }
+  const std::size_t count = das_dennis_count(n_obj, partitions);
+  if (count > 50'000'000)
+    throw config_error("das_dennis: " + std::to_string(count) +
+                       " directions requested; at most 5e7");
+  points out;
+  out.reserve(count);
+  std::vector<std::size_t> c(n_obj, 0);
+  // Enumerate compositions of `partitions` into n_obj non-negative parts.
+  c[0] = partitions;
+  while (true) {
+    std::vector<double> row(n_obj);
+    for (std::size_t j = 0; j < n_obj; ++j)
+      row[j] = static_cast<double>(c[j]) / static_cast<double>(partitions);
+    out.push_back(std::move(row));
+    // Next composition in lexicographically decreasing order: take one unit from the rightmost
+    // positive part before the last and move it, with the last part, one position right.
+    std::size_t p = n_obj;
+    for (std::size_t t = n_obj - 1; t-- > 0;)
+      if (c[t] > 0) {
+        p = t;
+        break;
+      }
+    if (p == n_obj) break;
+    const std::size_t tail = c[n_obj - 1];
+    c[n_obj - 1] = 0;
+    c[p] -= 1;
+    c[p + 1] = tail + 1;
+  }
+  return out;
+}
+
+namespace detail {
+
+/// Euclidean projection of v (length m) onto the unit simplex (Duchi et al. 2008, Fig. 1).
+inline void project_to_simplex(double* v, std::size_t m, std::vector<double>& tmp) {
+  tmp.assign(v, v + m);
+  std::sort(tmp.begin(), tmp.end(), std::greater<double>());
+  double cum = 0.0, theta = 0.0;
+  for (std::size_t j = 0; j < m; ++j) {
+    cum += tmp[j];
+    const double t = (cum - 1.0) / static_cast<double>(j + 1);
+    if (tmp[j] - t > 0.0) theta = t;
+  }
+  for (std::size_t j = 0; j < m; ++j) v[j] = std::max(v[j] - theta, 0.0);
+}
+
+}  // namespace detail
+
+/// Smallest Euclidean distance between two rows (how well spread a set of directions is).
+inline double min_pairwise_distance(const points& p) {
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t a = 0; a < p.size(); ++a)
+    for (std::size_t b = a + 1; b < p.size(); ++b) {
+      double d = 0.0;
+      for (std::size_t j = 0; j < p[a].size(); ++j) d += (p[a][j] - p[b][j]) * (p[a][j] - p[b][j]);
+      best = std::min(best, std::sqrt(d));
+    }
+  return best;
+}
+
+/// n well-spread directions on the unit simplex by minimising the Riesz s-energy
+/// sum_{i<j} 1/|x_i - x_j|^s with s = 2 n_obj (Blank, Deb, Dhebar, Bandaru & Seada 2021,
+/// "Generating well-spaced points on a unit simplex for evolutionary many-objective optimization",
+/// IEEE TEVC 25(1)); pymoo's get_reference_directions("energy", ...) follows the same paper. The
+/// n_obj corner directions are included and kept fixed; the rest start from a greedy max-min subset
+/// of random simplex points and are moved by projected Adam steps on the normalised energy
+/// gradient. Deterministic for a given seed (nat::rng); not bit-identical to pymoo.
+inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uint64_t seed) {
+  if (n_obj == 0) throw config_error("riesz_energy_directions: n_obj must be at least 1, got 0");
+  if (n < n_obj)
+    throw config_error("riesz_energy_directions: n must be at least n_obj (" +
+                       std::to_string(n_obj) + ") so the corners fit, got " + std::to_string(n));
+  if (n_obj == 1) return points(1, std::vector<double>{1.0});
+  const std::size_t m = n_obj;
+  nat::rng gen(seed);
+  // Candidate pool: uniform points on the simplex (normalised exponentials).
+  const std::size_t pool_n = std::max<std::size_t>(20 * n, 200);
+  std::vector<double> pool(pool_n * m);
+  for (std::size_t i = 0; i < pool_n; ++i) {
+    double s = 0.0;
+    for (std::size_t j = 0; j < m; ++j) {
+      const double e = -std::log(1.0 - gen.uniform());
+      pool[i * m + j] = e;
+      s += e;
+    }
+    for (std::size_t j = 0; j < m; ++j) pool[i * m + j] /= s;
+  }
+  std::vector<double> X(n * m, 0.0);
+  for (std::size_t j = 0; j < m; ++j) X[j * m + j] = 1.0;
+  // Greedy farthest-point selection from the pool, starting from the corners.
+  std::vector<double> dmin(pool_n, std::numeric_limits<double>::infinity());
+  auto sqdist = [m](const double* a, const double* b) {
+    double d = 0.0;
+    for (std::size_t j = 0; j < m; ++j) d += (a[j] - b[j]) * (a[j] - b[j]);
+    return d;
+  };
+  for (std::size_t c = 0; c < n; ++c) {
+    if (c >= m) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < pool_n; ++i)
+        if (dmin[i] > dmin[best]) best = i;
+      std::copy(pool.begin() + best * m, pool.begin() + best * m + m, X.begin() + c * m);
+    }
+    for (std::size_t i = 0; i < pool_n; ++i)
+      dmin[i] = std::min(dmin[i], sqdist(pool.data() + i * m, X.data() + c * m));
+  }
+  // Projected Adam on the energy (Blank et al. 2021, §III): normalised gradient, learning rate
+  // 5e-3.
+  const double s = 2.0 * static_cast<double>(m);
+  const double lr = 0.005, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  std::vector<double> grad(n * m), mom(n * m, 0.0), vel(n * m, 0.0), tmp;
+  const std::size_t iters = 1000;
+  for (std::size_t it = 1; it <= iters; ++it) {
+    std::fill(grad.begin(), grad.end(), 0.0);
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = a + 1; b < n; ++b) {
+        const double d2 = std::max(sqdist(X.data() + a * m, X.data() + b * m), 1e-24);
+        // d/dx_a of |x_a - x_b|^-s = -s (x_a - x_b) |x_a - x_b|^-(s+2)
+        const double w = s * std::pow(d2, -(s + 2.0) / 2.0);
+        for (std::size_t j = 0; j < m; ++j) {
+          const double g = w * (X[a * m + j] - X[b * m + j]);
+          grad[a * m + j] -= g;
+          grad[b * m + j] += g;
+        }
+      }
+    // Normalise so the step size does not depend on the energy's scale; the corners stay fixed.
+    double gmax = 0.0;
+    for (std::size_t i = m; i < n; ++i) {
+      double gn = 0.0;
+      for (std::size_t j = 0; j < m; ++j) gn += grad[i * m + j] * grad[i * m + j];
+      gmax = std::max(gmax, std::sqrt(gn));
+    }
+    if (!(gmax > 0.0) || !std::isfinite(gmax)) break;
+    const double c1 = 1.0 - std::pow(b1, static_cast<double>(it));
+    const double c2 = 1.0 - std::pow(b2, static_cast<double>(it));
+    for (std::size_t i = m; i < n; ++i) {
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t t = i * m + j;
+        const double g = grad[t] / gmax;
+        mom[t] = b1 * mom[t] + (1.0 - b1) * g;
+        vel[t] = b2 * vel[t] + (1.0 - b2) * g * g;
+        // Descend the energy: move along -gradient.
+        X[t] -= lr * (mom[t] / c1) / (std::sqrt(vel[t] / c2) + eps);
+      }
+      detail::project_to_simplex(X.data() + i * m, m, tmp);
+    }
+  }
+  points out(n, std::vector<double>(m));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < m; ++j) out[i][j] = X[i * m + j];
+  return out;
+}
+
+}  // namespace nat::evo
