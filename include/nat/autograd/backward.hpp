@@ -21,8 +21,9 @@
 
 namespace nat::autograd {
 
-/// The closure an op records: given the gradient of its output, fill grad_inputs[i] (pre-sized,
-/// empty) with the gradient of input i, of input i's shape; leave it empty when not needed.
+/// The closure an op records: given the gradient of its output (always contiguous), fill
+/// grad_inputs[i] (pre-sized, empty) with the gradient of input i, of input i's shape; leave it
+/// empty when not needed.
 template <class T>
 using backward_fn = typename nat::detail::grad_node<T>::backward_fn;
 
@@ -148,7 +149,7 @@ void backward(const tensor<T>& output, const tensor<T>& grad_output) {
                   "' node whose graph was already freed by an earlier backward");
     if (n.grad.defined()) {
       grads.assign(n.inputs.size(), tensor<T>());
-      const tensor<T> g = n.grad;
+      const tensor<T> g = n.grad.contiguous();  // closures may index gy densely
       n.backward(g, grads);
       for (std::size_t k = 0; k < n.inputs.size(); ++k) {
         if (!n.inputs[k] || !grads[k].defined()) continue;
