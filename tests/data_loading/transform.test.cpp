@@ -67,6 +67,13 @@ TEST_CASE("render_window: zero padding outside the image, crop, flip") {
   check_close(render_raw(img, 1, 3, 3, window(1, 1, 2, 2), 2, 2), {5, 6, 8, 9});
   // Upscaling a window that touches the padding blends with zeros: row [0(pad), 1] → 4 taps.
   check_close(render_raw(img, 1, 3, 3, window(0, -1, 1, 2), 1, 4), {0, 0.25f, 0.75f, 1});
+  // A window wholly inside the padding (possible after random crop + resized crop) is all zeros.
+  check_close(render_raw(img, 1, 3, 3, window(-4, 3, 2, 2), 3, 3), std::vector<float>(9, 0.0f));
+  // Flip on an upscaled, partly padded window mirrors the unflipped result exactly.
+  const auto plain = render_raw(img, 1, 3, 3, window(-1, -1, 4, 3), 5, 7);
+  const auto mirrored = render_raw(img, 1, 3, 3, window(-1, -1, 4, 3, true), 5, 7);
+  for (std::size_t y = 0; y < 5; ++y)
+    for (std::size_t x = 0; x < 7; ++x) CHECK(mirrored[y * 7 + x] == plain[y * 7 + 6 - x]);
 }
 
 TEST_CASE("normalisation per channel and 1 -> 3 channel replication") {

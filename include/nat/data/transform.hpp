@@ -202,24 +202,32 @@ inline void make_taps(long start, long len, long image_len, std::size_t out_len,
     out[o].w1 = in1 ? lam : 0.0f;
   }
 }
+// Separable bilinear resampling of one plane: a horizontal pass over the source rows the vertical
+// taps use, into `tmp` ((row_hi − row_lo + 1) × ow floats), then a vertical pass that blends two
+// contiguous rows (vectorises). Flip is already folded into the order of `tx`.
 template <class T>
 void resample_plane(const T* src, std::size_t w, const taps* ty, std::size_t oh, const taps* tx,
-                    std::size_t ow, bool flip, float a, float b, float* dst) {
+                    std::size_t ow, std::size_t row_lo, std::size_t row_hi, float a, float b,
+                    float* tmp, float* dst) {
+  for (std::size_t r = row_lo; r <= row_hi; ++r) {
+    const T* s = src + r * w;
+    float* t = tmp + (r - row_lo) * ow;
+    for (std::size_t x = 0; x < ow; ++x)
+      t[x] = tx[x].w0 * float(s[tx[x].i0]) + tx[x].w1 * float(s[tx[x].i1]);
+  }
   for (std::size_t y = 0; y < oh; ++y) {
-    const T* r0 = src + ty[y].i0 * w;
-    const T* r1 = src + ty[y].i1 * w;
-    const float wy0 = ty[y].w0, wy1 = ty[y].w1;
+    const float* t0 = tmp + (ty[y].i0 - row_lo) * ow;
+    const float* t1 = tmp + (ty[y].i1 - row_lo) * ow;
+    const float c0 = ty[y].w0 * a, c1 = ty[y].w1 * a;
     float* out = dst + y * ow;
-    for (std::size_t x = 0; x < ow; ++x) {
-      const taps& t = tx[x];
-      const float top = t.w0 * float(r0[t.i0]) + t.w1 * float(r0[t.i1]);
-      const float bot = t.w0 * float(r1[t.i0]) + t.w1 * float(r1[t.i1]);
-      out[flip ? ow - 1 - x : x] = (wy0 * top + wy1 * bot) * a + b;
-    }
+    for (std::size_t x = 0; x < ow; ++x) out[x] = c0 * t0[x] + c1 * t1[x] + b;
   }
 }
 // Small fixed buffers cover every realistic resolution without heap allocation per image.
 constexpr std::size_t max_stack_taps = 1024;
+// Row buffer of the horizontal pass kept on the stack up to this many floats (28-px sources at
+// up to 256 px fit); larger ones use a per-thread vector that only ever grows.
+constexpr std::size_t max_stack_rows = 8192;
 }  // namespace detail
 
 /// Resamples `window` of a C×h×w image to C'×out_h×out_w floats at `dst` (bilinear,
@@ -238,6 +246,27 @@ void render_window(const T* src, std::size_t c, std::size_t h, std::size_t w,
   detail::taps ty[detail::max_stack_taps], tx[detail::max_stack_taps];
   detail::make_taps(window.top, window.height, long(h), out_h, ty);
   detail::make_taps(window.left, window.width, long(w), out_w, tx);
+  if (window.flip) std::reverse(tx, tx + out_w);
+  // Source rows the vertical taps read; taps with weight 0 (padding) are pointed inside that range
+  // so the horizontal pass only covers rows that matter.
+  std::size_t row_lo = h, row_hi = 0;
+  for (std::size_t y = 0; y < out_h; ++y) {
+    if (ty[y].w0 != 0.0f) row_lo = std::min(row_lo, ty[y].i0), row_hi = std::max(row_hi, ty[y].i0);
+    if (ty[y].w1 != 0.0f) row_lo = std::min(row_lo, ty[y].i1), row_hi = std::max(row_hi, ty[y].i1);
+  }
+  if (row_lo > row_hi) row_lo = row_hi = 0;  // the window lies wholly in the padding
+  for (std::size_t y = 0; y < out_h; ++y) {
+    if (ty[y].w0 == 0.0f) ty[y].i0 = row_lo;
+    if (ty[y].w1 == 0.0f) ty[y].i1 = row_lo;
+  }
+  const std::size_t tmp_size = (row_hi - row_lo + 1) * out_w;
+  float tmp_stack[detail::max_stack_rows];
+  float* tmp = tmp_stack;
+  if (tmp_size > detail::max_stack_rows) {
+    thread_local std::vector<float> tmp_heap;
+    if (tmp_heap.size() < tmp_size) tmp_heap.resize(tmp_size);
+    tmp = tmp_heap.data();
+  }
   const std::size_t oc = t.output_channels(c);
   const std::size_t plane = out_h * out_w;
   auto coeffs = [&](std::size_t ch, float& a, float& b) {
@@ -253,13 +282,13 @@ void render_window(const T* src, std::size_t c, std::size_t h, std::size_t w,
     for (std::size_t ch = 0; ch < c; ++ch) {
       float a, b;
       coeffs(ch, a, b);
-      detail::resample_plane(src + ch * h * w, w, ty, out_h, tx, out_w, window.flip, a, b,
+      detail::resample_plane(src + ch * h * w, w, ty, out_h, tx, out_w, row_lo, row_hi, a, b, tmp,
                              dst + ch * plane);
     }
     return;
   }
   // Replication: resample once in raw units, then derive every channel from that plane.
-  detail::resample_plane(src, w, ty, out_h, tx, out_w, window.flip, 1.0f, 0.0f, dst);
+  detail::resample_plane(src, w, ty, out_h, tx, out_w, row_lo, row_hi, 1.0f, 0.0f, tmp, dst);
   for (std::size_t ch = oc; ch-- > 0;) {
     float a, b;
     coeffs(ch, a, b);
