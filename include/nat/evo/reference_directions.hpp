@@ -100,8 +100,8 @@ inline double min_pairwise_distance(const points& p) {
 /// "Generating well-spaced points on a unit simplex for evolutionary many-objective optimization",
 /// IEEE TEVC 25(1)); pymoo's get_reference_directions("energy", ...) follows the same paper. The
 /// n_obj corner directions are included and kept fixed; the rest start from a greedy max-min subset
-/// of random simplex points and are moved by projected Adam steps on the normalised energy
-/// gradient. Deterministic for a given seed (nat::rng); not bit-identical to pymoo.
+/// of random simplex points and move by projected, energy-decreasing steps along the normalised
+/// gradient (at most 1000). Deterministic for a given seed (nat::rng); not bit-identical to pymoo.
 inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uint64_t seed) {
   if (n_obj == 0) throw config_error("riesz_energy_directions: n_obj must be at least 1, got 0");
   if (n < n_obj)
@@ -141,17 +141,26 @@ inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uin
     for (std::size_t i = 0; i < pool_n; ++i)
       dmin[i] = std::min(dmin[i], sqdist(pool.data() + i * m, X.data() + c * m));
   }
-  // Projected Adam on the energy (Blank et al. 2021, §III): normalised gradient, learning rate
-  // 5e-3.
+  // Projected descent on the energy with a normalised gradient: a step is kept only when the
+  // energy drops (the step grows by 1.2 then) and is halved otherwise. Because the energy never
+  // rises, points cannot collapse onto each other or onto the fixed corners, which a fixed-rate
+  // optimiser such as Adam does when the spacing is below its step (e.g. 100 points in 2-D).
   const double s = 2.0 * static_cast<double>(m);
-  const double lr = 0.005, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  std::vector<double> grad(n * m), mom(n * m, 0.0), vel(n * m, 0.0), tmp;
-  const std::size_t iters = 1000;
-  for (std::size_t it = 1; it <= iters; ++it) {
+  auto energy = [&](const std::vector<double>& P) {
+    double e = 0.0;
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = a + 1; b < n; ++b)
+        e += std::pow(std::max(sqdist(P.data() + a * m, P.data() + b * m), 1e-300), -s / 2.0);
+    return e;
+  };
+  std::vector<double> grad(n * m), trial(n * m), tmp;
+  double e_cur = energy(X);
+  double step = 0.01;
+  for (std::size_t it = 0; it < 1000 && step > 1e-9; ++it) {
     std::fill(grad.begin(), grad.end(), 0.0);
     for (std::size_t a = 0; a < n; ++a)
       for (std::size_t b = a + 1; b < n; ++b) {
-        const double d2 = std::max(sqdist(X.data() + a * m, X.data() + b * m), 1e-24);
+        const double d2 = std::max(sqdist(X.data() + a * m, X.data() + b * m), 1e-300);
         // d/dx_a of |x_a - x_b|^-s = -s (x_a - x_b) |x_a - x_b|^-(s+2)
         const double w = s * std::pow(d2, -(s + 2.0) / 2.0);
         for (std::size_t j = 0; j < m; ++j) {
@@ -160,7 +169,6 @@ inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uin
           grad[b * m + j] += g;
         }
       }
-    // Normalise so the step size does not depend on the energy's scale; the corners stay fixed.
     double gmax = 0.0;
     for (std::size_t i = m; i < n; ++i) {
       double gn = 0.0;
@@ -168,18 +176,20 @@ inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uin
       gmax = std::max(gmax, std::sqrt(gn));
     }
     if (!(gmax > 0.0) || !std::isfinite(gmax)) break;
-    const double c1 = 1.0 - std::pow(b1, static_cast<double>(it));
-    const double c2 = 1.0 - std::pow(b2, static_cast<double>(it));
-    for (std::size_t i = m; i < n; ++i) {
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t t = i * m + j;
-        const double g = grad[t] / gmax;
-        mom[t] = b1 * mom[t] + (1.0 - b1) * g;
-        vel[t] = b2 * vel[t] + (1.0 - b2) * g * g;
-        // Descend the energy: move along -gradient.
-        X[t] -= lr * (mom[t] / c1) / (std::sqrt(vel[t] / c2) + eps);
+    while (step > 1e-9) {
+      trial = X;
+      for (std::size_t i = m; i < n; ++i) {
+        for (std::size_t j = 0; j < m; ++j) trial[i * m + j] -= step * grad[i * m + j] / gmax;
+        detail::project_to_simplex(trial.data() + i * m, m, tmp);
       }
-      detail::project_to_simplex(X.data() + i * m, m, tmp);
+      const double e_new = energy(trial);
+      if (e_new < e_cur) {
+        X.swap(trial);
+        e_cur = e_new;
+        step *= 1.2;
+        break;
+      }
+      step *= 0.5;
     }
   }
   points out(n, std::vector<double>(m));
