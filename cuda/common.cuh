@@ -5,6 +5,8 @@
 
 #include <nat/ops/cuda/status.hpp>
 
+#include "device_utils.cuh"
+
 namespace nat::ops::cuda::detail {
 
 /// Records the detail string last_error_message() returns on this host thread (status.cu).
@@ -36,29 +38,6 @@ inline unsigned grid_for(long long total, int block) {
   long long g = (total + block - 1) / block;
   if (g < 1) g = 1;
   return static_cast<unsigned>(g > 65535LL * 16 ? 65535LL * 16 : g);
-}
-
-/// Sum over a warp with a fixed shuffle tree (same order every run).
-__device__ inline float warp_sum(float v) {
-  for (int off = 16; off > 0; off /= 2) v += __shfl_down_sync(0xffffffffu, v, off);
-  return v;
-}
-
-/// Sum over the block (blockDim.x a multiple of 32, at most 1024); the result is valid in thread 0.
-/// `scratch` holds 32 floats. Fixed order: warp trees, then warp totals in warp order.
-__device__ inline float block_sum(float v, float* scratch) {
-  const int lane = threadIdx.x % 32;
-  const int warp = threadIdx.x / 32;
-  v = warp_sum(v);
-  __syncthreads();  // scratch may still be read by a previous call
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  float total = 0.f;
-  if (threadIdx.x == 0) {
-    const int warps = blockDim.x / 32;
-    for (int i = 0; i < warps; ++i) total += scratch[i];
-  }
-  return total;
 }
 
 }  // namespace nat::ops::cuda::detail
