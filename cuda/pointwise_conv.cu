@@ -7,6 +7,7 @@
 #include <nat/ops/cuda/pointwise_conv.hpp>
 
 #include "common.cuh"
+#include "pointwise_conv.cuh"
 
 namespace nat::ops::cuda {
 namespace {
@@ -57,6 +58,29 @@ bool empty(const pointwise_shape& s) {
   return s.n == 0 || s.in_c == 0 || s.out_c == 0 || s.hw == 0;
 }
 
+// Runs one argument set; A, B, C are the base pointers of the operands named in pointwise_conv.cuh.
+status run_gemm(cublasHandle_t h, const detail::gemm_args& g, const float* a, const float* b,
+                float* c) {
+  const float one = 1.f;
+  const float zero = 0.f;
+  const cublasOperation_t ta = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t tb = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (g.stride_c != 0) {
+    return from_cublas(cublasSgemmStridedBatched(h, ta, tb, g.m, g.n, g.k, &one, a, g.lda,
+                                                 g.stride_a, b, g.ldb, g.stride_b, &zero, c, g.ldc,
+                                                 g.stride_c, g.batch));
+  }
+  // Accumulating into one C: one GEMM per batch entry, in order, so the sum is deterministic.
+  for (int i = 0; i < g.batch; ++i) {
+    const float beta = i == 0 ? 0.f : 1.f;
+    if (status st = from_cublas(cublasSgemm(h, ta, tb, g.m, g.n, g.k, &one, a + i * g.stride_a,
+                                            g.lda, b + i * g.stride_b, g.ldb, &beta, c, g.ldc));
+        st != status::ok)
+      return st;
+  }
+  return status::ok;
+}
+
 }  // namespace
 
 status pointwise_conv2d_forward(const pointwise_shape& s, const float* x, const float* w, float* y,
@@ -69,14 +93,10 @@ status pointwise_conv2d_forward(const pointwise_shape& s, const float* x, const 
           cudaMemsetAsync(y, 0, sizeof(float) * s.n * s.out_c * s.hw, detail::to_stream(stream)));
     return status::ok;
   }
+  if (x == nullptr || w == nullptr || y == nullptr) return detail::invalid("null pointer");
   cublasHandle_t h = nullptr;
   if (status st = get_handle(stream, &h); st != status::ok) return st;
-  const float one = 1.f;
-  const float zero = 0.f;
-  return from_cublas(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, s.hw, s.out_c, s.in_c,
-                                               &one, x, s.hw, static_cast<long long>(s.in_c) * s.hw,
-                                               w, s.in_c, 0, &zero, y, s.hw,
-                                               static_cast<long long>(s.out_c) * s.hw, s.n));
+  return run_gemm(h, detail::pointwise_forward_gemm(s), x, w, y);
 }
 
 status pointwise_conv2d_backward_input(const pointwise_shape& s, const float* dy, const float* w,
@@ -88,39 +108,24 @@ status pointwise_conv2d_backward_input(const pointwise_shape& s, const float* dy
           cudaMemsetAsync(dx, 0, sizeof(float) * s.n * s.in_c * s.hw, detail::to_stream(stream)));
     return status::ok;
   }
+  if (dy == nullptr || w == nullptr || dx == nullptr) return detail::invalid("null pointer");
   cublasHandle_t h = nullptr;
   if (status st = get_handle(stream, &h); st != status::ok) return st;
-  const float one = 1.f;
-  const float zero = 0.f;
-  // Column-major dx[n]ᵀ (HW x I) = dy[n]ᵀ (HW x O) · W (O x I); W is stored as column-major I x O.
-  return from_cublas(
-      cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_T, s.hw, s.in_c, s.out_c, &one, dy, s.hw,
-                                static_cast<long long>(s.out_c) * s.hw, w, s.in_c, 0, &zero, dx,
-                                s.hw, static_cast<long long>(s.in_c) * s.hw, s.n));
+  return run_gemm(h, detail::pointwise_backward_input_gemm(s), dy, w, dx);
 }
 
 status pointwise_conv2d_backward_weight(const pointwise_shape& s, const float* x, const float* dy,
                                         float* dw, void* stream) {
   if (status st = validate(s); st != status::ok) return st;
   if (s.in_c == 0 || s.out_c == 0) return status::ok;
+  if (dw == nullptr) return detail::invalid("null pointer");
   if (s.n == 0 || s.hw == 0)
     return detail::from_cuda(
         cudaMemsetAsync(dw, 0, sizeof(float) * s.out_c * s.in_c, detail::to_stream(stream)));
+  if (x == nullptr || dy == nullptr) return detail::invalid("null pointer");
   cublasHandle_t h = nullptr;
   if (status st = get_handle(stream, &h); st != status::ok) return st;
-  const float one = 1.f;
-  // Column-major dwᵀ (I x O) += x[n] (I x HW, stored as HW x I) · dy[n]ᵀ (HW x O), n in order.
-  for (int n = 0; n < s.n; ++n) {
-    const float beta = n == 0 ? 0.f : 1.f;
-    const long long xoff = static_cast<long long>(n) * s.in_c * s.hw;
-    const long long yoff = static_cast<long long>(n) * s.out_c * s.hw;
-    if (status st =
-            from_cublas(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, s.in_c, s.out_c, s.hw, &one,
-                                    x + xoff, s.hw, dy + yoff, s.hw, &beta, dw, s.in_c));
-        st != status::ok)
-      return st;
-  }
-  return status::ok;
+  return run_gemm(h, detail::pointwise_backward_weight_gemm(s), x, dy, dw);
 }
 
 }  // namespace nat::ops::cuda

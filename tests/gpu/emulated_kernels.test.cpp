@@ -18,6 +18,7 @@
 #include "../../cuda/depthwise_conv_backward_weight.cuh"
 #include "../../cuda/depthwise_conv_forward.cuh"
 #include "../../cuda/kernel_transform.cuh"
+#include "../../cuda/pointwise_conv.cuh"
 // clang-format on
 
 using namespace nat_gpu_test;
@@ -217,4 +218,60 @@ TEST_CASE("emulator reports a barrier not reached by every thread") {
                                     if (threadIdx.x < 32) __syncthreads();
                                   }),
                   std::logic_error);
+}
+
+namespace {
+
+// Naive column-major SGEMM with cuBLAS's argument meaning; batch entries with stride_c == 0
+// accumulate in order, as the launcher does.
+void colmajor_gemm(const k::detail::gemm_args& g, const float* a, const float* b, float* c) {
+  for (int bi = 0; bi < g.batch; ++bi) {
+    const float* ab = a + bi * g.stride_a;
+    const float* bb = b + bi * g.stride_b;
+    float* cb = c + bi * g.stride_c;
+    const bool accumulate = g.stride_c == 0 && bi > 0;
+    for (int i = 0; i < g.m; ++i)
+      for (int j = 0; j < g.n; ++j) {
+        double sum = 0.0;
+        for (int p = 0; p < g.k; ++p) {
+          const float av = g.trans_a ? ab[p + i * g.lda] : ab[i + p * g.lda];
+          const float bv = g.trans_b ? bb[j + p * g.ldb] : bb[p + j * g.ldb];
+          sum += static_cast<double>(av) * bv;
+        }
+        cb[i + j * g.ldc] = static_cast<float>(sum + (accumulate ? cb[i + j * g.ldc] : 0.0));
+      }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("pointwise conv: the cuBLAS argument sets compute the row-major NCHW products") {
+  for (const k::pointwise_shape s :
+       {k::pointwise_shape{3, 13, 7, 49}, k::pointwise_shape{2, 5, 9, 6},
+        k::pointwise_shape{1, 1, 1, 1}}) {
+    CAPTURE(s.in_c);
+    const std::size_t nx = static_cast<std::size_t>(s.n) * s.in_c * s.hw;
+    const std::size_t ny = static_cast<std::size_t>(s.n) * s.out_c * s.hw;
+    const auto x = random_vector(nx, 81);
+    const auto w = random_vector(static_cast<std::size_t>(s.out_c) * s.in_c, 82);
+    const auto g = random_vector(ny, 83);
+    std::vector<double> y(ny, 0.0), gx(nx, 0.0), gw(w.size(), 0.0);
+    for (int n = 0; n < s.n; ++n)
+      for (int o = 0; o < s.out_c; ++o)
+        for (int i = 0; i < s.in_c; ++i)
+          for (int p = 0; p < s.hw; ++p) {
+            const std::size_t xi = (static_cast<std::size_t>(n) * s.in_c + i) * s.hw + p;
+            const std::size_t yi = (static_cast<std::size_t>(n) * s.out_c + o) * s.hw + p;
+            y[yi] += static_cast<double>(w[o * s.in_c + i]) * x[xi];
+            gx[xi] += static_cast<double>(w[o * s.in_c + i]) * g[yi];
+            gw[o * s.in_c + i] += static_cast<double>(g[yi]) * x[xi];
+          }
+    std::vector<float> got_y(ny, -7.f), got_gx(nx, -7.f), got_gw(w.size(), -7.f);
+    colmajor_gemm(k::detail::pointwise_forward_gemm(s), x.data(), w.data(), got_y.data());
+    colmajor_gemm(k::detail::pointwise_backward_input_gemm(s), g.data(), w.data(), got_gx.data());
+    colmajor_gemm(k::detail::pointwise_backward_weight_gemm(s), x.data(), g.data(), got_gw.data());
+    CHECK(rel_error(got_y, y) < forward_tol);
+    CHECK(rel_error(got_gx, gx) < gradient_tol);
+    CHECK(rel_error(got_gw, gw) < gradient_tol);
+  }
 }
