@@ -1,0 +1,356 @@
+#pragma once
+/// \file Hypervolume indicator (minimisation): exact (2-D sweep, 3-D sweep, WFG for 4+ objectives)
+/// and a seeded Monte Carlo estimate.
+///
+/// NAT logs the hypervolume of the archive's non-dominated set after every iteration (nat_spec
+/// §4.5, §2). Every routine first maps a point p that strictly dominates the reference point r
+/// (p_i < r_i for every i) to u = r - p > 0, so the dominated region becomes the union of boxes
+/// [0, u] anchored at the origin. A point that does not strictly dominate r spans a box of zero
+/// volume and contributes nothing; when no point dominates r the hypervolume is 0.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <numeric>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "nat/core/error.hpp"
+#include "nat/core/points.hpp"
+#include "nat/core/rng.hpp"
+#include "nat/metrics/detail/check_points.hpp"
+
+namespace nat::metrics {
+
+namespace detail {
+
+// Rows of `stride` doubles; the routines below read only the coordinates they name.
+
+// 2-D: sort by u0 descending and sweep; each point adds the strip above the current height.
+inline double hv2(const double* p, std::size_t m, std::size_t stride,
+                  std::vector<std::size_t>& idx) {
+  idx.resize(m);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    const double* pa = p + a * stride;
+    const double* pb = p + b * stride;
+    return pa[0] > pb[0] || (pa[0] == pb[0] && pa[1] > pb[1]);
+  });
+  double h = 0.0, v = 0.0;
+  for (std::size_t i : idx) {
+    const double* q = p + i * stride;
+    if (q[1] > h) {
+      v += q[0] * (q[1] - h);
+      h = q[1];
+    }
+  }
+  return v;
+}
+
+// The 2-D non-dominated staircase of the 3-D sweep: x ascending, y strictly descending. `insert`
+// returns the area the new box adds, so the swept area is updated in O(log n) amortised (each
+// point is removed at most once). A sorted vector is fastest for the small sets WFG hands down; a
+// balanced tree (std::map) keeps large inputs O(n log n).
+template <class Container>
+class staircase {
+ public:
+  void clear() { c_.clear(); }
+
+  double insert(double a, double b) {
+    auto it = lower_bound(a);
+    if (it != c_.end() && it->second >= b) return 0.0;  // weakly dominated: adds nothing
+    auto last = it;
+    if (last != c_.end() && last->first == a) ++last;  // same x, lower y: dominated by (a, b)
+    auto first = it;
+    while (first != c_.begin() && std::prev(first)->second <= b) --first;
+    // Old height over (x_prev, x_j] was y_j for each point j dominated by (a, b), then the right
+    // neighbour's y up to a; the new box raises all of (x_prev, a] to b.
+    double x_prev = first == c_.begin() ? 0.0 : std::prev(first)->first;
+    const double y_right = last == c_.end() ? 0.0 : last->second;
+    double gain = 0.0;
+    for (auto q = first; q != last; ++q) {
+      gain += (q->first - x_prev) * (b - q->second);
+      x_prev = q->first;
+    }
+    gain += (a - x_prev) * (b - y_right);
+    if constexpr (std::is_same_v<Container, std::vector<std::pair<double, double>>>) {
+      if (first != last) {
+        *first = {a, b};
+        c_.erase(std::next(first), last);
+      } else {
+        c_.insert(first, {a, b});
+      }
+    } else {
+      c_.insert(c_.erase(first, last), {a, b});
+    }
+    return gain;
+  }
+
+ private:
+  typename Container::iterator lower_bound(double a) {
+    if constexpr (std::is_same_v<Container, std::vector<std::pair<double, double>>>) {
+      return std::lower_bound(
+          c_.begin(), c_.end(), a,
+          [](const std::pair<double, double>& e, double x) { return e.first < x; });
+    } else {
+      return c_.lower_bound(a);
+    }
+  }
+
+  Container c_;
+};
+
+using vector_staircase = staircase<std::vector<std::pair<double, double>>>;
+using tree_staircase = staircase<std::map<double, double>>;
+
+// 3-D in O(n log n) (Beume, Fonseca, López-Ibáñez, Paquete & Vahrenhold 2009, "On the complexity
+// of computing the hypervolume indicator"): sweep u2 downwards; between consecutive levels the
+// dominated cross-section is the area under the 2-D staircase of the points seen so far.
+template <class Stair>
+double hv3(const double* p, std::size_t m, std::size_t stride, std::vector<std::size_t>& idx,
+           Stair& stair) {
+  idx.resize(m);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::sort(idx.begin(), idx.end(),
+            [&](std::size_t a, std::size_t b) { return p[a * stride + 2] > p[b * stride + 2]; });
+  stair.clear();
+  double area = 0.0, v = 0.0;
+  for (std::size_t k = 0; k < m; ++k) {
+    const double* q = p + idx[k] * stride;
+    area += stair.insert(q[0], q[1]);
+    const double z_next = k + 1 < m ? p[idx[k + 1] * stride + 2] : 0.0;
+    v += area * (q[2] - z_next);
+  }
+  return v;
+}
+
+// Rows above this count use the tree staircase at the top level (vector insertion is O(n)).
+inline constexpr std::size_t vector_staircase_limit = 2048;
+
+// WFG (While, Bradstreet & Barone 2012, "A fast way of calculating exact hypervolumes", IEEE TEC
+// 16(1)): with the points sorted by their last coordinate, descending,
+//   HV_k(S) = sum_j u_j[k-1] * (incl_{k-1}(u_j) - HV_{k-1}(nds(limit(u_0..u_{j-1}; u_j)))),
+// where limit(.; u_j) clips the earlier points to u_j's box and nds keeps the non-dominated ones.
+// Recursion stops at 3 objectives with the O(n log n) sweep (`stop3`; with stop3 = false it goes
+// down to the 2-D sweep, which tests use as a second exact method). Buffers are per dimension:
+// at each level only one limit set is live, so the recursion allocates nothing after the first
+// call.
+class wfg {
+ public:
+  wfg(std::size_t dim, std::size_t n, bool stop3 = true)
+      : d_(dim), stop3_(stop3), lim_(dim + 1), sorted_(dim + 1), idx_(dim + 1) {
+    for (std::size_t k = 0; k <= dim; ++k) {
+      lim_[k].resize(n * dim);
+      sorted_[k].resize(n * dim);
+      idx_[k].reserve(n);
+    }
+  }
+
+  // Hypervolume of m rows (stride d) of u > 0 over all d coordinates.
+  double compute(const double* u, std::size_t m) { return hv(u, m, d_); }
+
+ private:
+  double hv(const double* p, std::size_t m, std::size_t k) {
+    if (m == 0) return 0.0;
+    if (k == 1) {
+      double best = 0.0;
+      for (std::size_t i = 0; i < m; ++i) best = std::max(best, p[i * d_]);
+      return best;
+    }
+    if (k == 2) return hv2(p, m, d_, idx_[2]);
+    if (k == 3 && stop3_) return hv3(p, m, d_, idx_[3], stair_);
+    if (m == 1) {
+      double v = 1.0;
+      for (std::size_t c = 0; c < k; ++c) v *= p[c];
+      return v;
+    }
+    // Sort by the last coordinate descending, ties lexicographically descending, so a point can
+    // only be weakly dominated by one before it; one pass then keeps the non-dominated points.
+    auto& idx = idx_[k];
+    idx.resize(m);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+      const double* pa = p + a * d_;
+      const double* pb = p + b * d_;
+      if (pa[k - 1] != pb[k - 1]) return pa[k - 1] > pb[k - 1];
+      for (std::size_t c = 0; c + 1 < k; ++c)
+        if (pa[c] != pb[c]) return pa[c] > pb[c];
+      return false;
+    });
+    double* s = sorted_[k].data();
+    std::size_t ms = 0;
+    for (std::size_t i : idx) {
+      const double* q = p + i * d_;
+      bool dominated = false;
+      for (std::size_t j = 0; j < ms && !dominated; ++j) {
+        const double* r = s + j * d_;
+        std::size_t c = 0;
+        while (c < k && r[c] >= q[c]) ++c;
+        dominated = c == k;
+      }
+      if (!dominated) std::copy(q, q + k, s + (ms++) * d_);
+    }
+    double* lim = lim_[k - 1].data();
+    double v = 0.0;
+    for (std::size_t j = 0; j < ms; ++j) {
+      const double* q = s + j * d_;
+      double incl = 1.0;
+      for (std::size_t c = 0; c + 1 < k; ++c) incl *= q[c];
+      bool covered = false;  // an earlier point's projection covers q's: no exclusive volume
+      for (std::size_t i = 0; i < j && !covered; ++i) {
+        const double* r = s + i * d_;
+        double* l = lim + i * d_;
+        bool all_ge = true;
+        for (std::size_t c = 0; c + 1 < k; ++c) {
+          l[c] = std::min(r[c], q[c]);
+          all_ge = all_ge && r[c] >= q[c];
+        }
+        covered = all_ge;
+      }
+      if (covered) continue;
+      if (j > 0) incl -= hv(lim, j, k - 1);
+      v += q[k - 1] * incl;
+    }
+    return v;
+  }
+
+  std::size_t d_;
+  bool stop3_;
+  std::vector<std::vector<double>> lim_, sorted_;
+  std::vector<std::vector<std::size_t>> idx_;
+  vector_staircase stair_;
+};
+
+// Rows of the points that strictly dominate ref, as u = ref - p (row-major, stride d).
+inline std::vector<double> to_anchored(const double* rows, std::size_t n, const double* ref,
+                                       std::size_t d, std::size_t& m) {
+  std::vector<double> u;
+  u.reserve(n * d);
+  m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* p = rows + i * d;
+    std::size_t c = 0;
+    while (c < d && p[c] < ref[c]) ++c;
+    if (c < d) continue;
+    for (c = 0; c < d; ++c) u.push_back(ref[c] - p[c]);
+    ++m;
+  }
+  return u;
+}
+
+inline double hypervolume_anchored(const double* u, std::size_t m, std::size_t d) {
+  if (m == 0) return 0.0;
+  if (d == 1) {
+    double best = 0.0;
+    for (std::size_t i = 0; i < m; ++i) best = std::max(best, u[i]);
+    return best;
+  }
+  std::vector<std::size_t> idx;
+  if (d == 2) return hv2(u, m, 2, idx);
+  if (d == 3) {
+    if (m <= vector_staircase_limit) {
+      vector_staircase s;
+      return hv3(u, m, 3, idx, s);
+    }
+    tree_staircase s;
+    return hv3(u, m, 3, idx, s);
+  }
+  return wfg(d, m).compute(u, m);
+}
+
+inline std::vector<double> flatten(const points& p, std::size_t d) {
+  std::vector<double> flat;
+  flat.reserve(p.size() * d);
+  for (const auto& row : p) flat.insert(flat.end(), row.begin(), row.end());
+  return flat;
+}
+
+}  // namespace detail
+
+/// Exact hypervolume (minimisation) of `rows` (n rows of ref.size() doubles, row-major) with
+/// respect to `ref`: the faster overload beside the nat::points one, same checks and semantics.
+inline double hypervolume(const double* rows, std::size_t n, const std::vector<double>& ref) {
+  const std::size_t d = detail::check_vector("hypervolume", "reference point", ref);
+  if (n > 0 && rows == nullptr) throw config_error("hypervolume: rows is null but n > 0");
+  for (std::size_t i = 0; i < n * d; ++i)
+    if (!std::isfinite(rows[i]))
+      throw config_error("hypervolume: row " + std::to_string(i / d) + " objective " +
+                         std::to_string(i % d) + " must be finite");
+  std::size_t m = 0;
+  const auto u = detail::to_anchored(rows, n, ref.data(), d, m);
+  return detail::hypervolume_anchored(u.data(), m, d);
+}
+
+/// Exact hypervolume (minimisation) of `points` with respect to the reference point `ref`: the
+/// volume of the region dominated by the points and bounded by ref.
+///
+/// Algorithms by objective count: 2 — sort and sweep, O(n log n); 3 — sweep over the third
+/// objective with a 2-D staircase (Beume et al. 2009), O(n log n); 4 and more — WFG (While,
+/// Bradstreet & Barone 2012) recursing down to the 3-D sweep.
+/// Semantics: points that do not strictly dominate ref (some p_i >= r_i) contribute nothing, so
+/// the result is 0 when none does, and for an empty point set. Duplicates and dominated points
+/// are allowed. Throws config_error for an empty or non-finite ref or non-finite points, and
+/// shape_error when a row's length differs from ref's.
+inline double hypervolume(const points& points, const std::vector<double>& ref) {
+  const std::size_t d = detail::check_vector("hypervolume", "reference point", ref);
+  detail::check_points("hypervolume", "points", points, d, true);
+  const auto flat = detail::flatten(points, d);
+  std::size_t m = 0;
+  const auto u = detail::to_anchored(flat.data(), points.size(), ref.data(), d, m);
+  return detail::hypervolume_anchored(u.data(), m, d);
+}
+
+/// A Monte Carlo hypervolume estimate with its standard error.
+struct hypervolume_estimate {
+  double value = 0.0;           ///< estimated hypervolume
+  double standard_error = 0.0;  ///< binomial standard error of `value`
+  std::size_t samples = 0;      ///< number of uniform samples drawn
+};
+
+/// Monte Carlo hypervolume (minimisation): `samples` uniform points in the box between the
+/// points' ideal point and ref; the hit fraction times the box volume. For many objectives where
+/// the exact value is too costly; seeded, so the same seed gives the same estimate. Same input
+/// checks and semantics as hypervolume(); config_error when samples is 0.
+inline hypervolume_estimate hypervolume_monte_carlo(const points& points,
+                                                    const std::vector<double>& ref,
+                                                    std::size_t samples, std::uint64_t seed) {
+  const std::size_t d = detail::check_vector("hypervolume_monte_carlo", "reference point", ref);
+  detail::check_points("hypervolume_monte_carlo", "points", points, d, true);
+  if (samples == 0) throw config_error("hypervolume_monte_carlo: samples must be positive, got 0");
+  hypervolume_estimate est;
+  est.samples = samples;
+  const auto flat = detail::flatten(points, d);
+  std::size_t m = 0;
+  const auto u = detail::to_anchored(flat.data(), points.size(), ref.data(), d, m);
+  if (m == 0) return est;
+  std::vector<double> hi(d, 0.0);  // the box is [0, max u] in the anchored frame
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t c = 0; c < d; ++c) hi[c] = std::max(hi[c], u[i * d + c]);
+  double box = 1.0;
+  for (double h : hi) box *= h;
+  rng gen(seed);
+  std::vector<double> s(d);
+  std::size_t hits = 0;
+  for (std::size_t t = 0; t < samples; ++t) {
+    for (std::size_t c = 0; c < d; ++c) s[c] = gen.uniform() * hi[c];
+    for (std::size_t i = 0; i < m; ++i) {
+      const double* q = u.data() + i * d;
+      std::size_t c = 0;
+      while (c < d && q[c] >= s[c]) ++c;
+      if (c == d) {
+        ++hits;
+        break;
+      }
+    }
+  }
+  const double f = double(hits) / double(samples);
+  est.value = box * f;
+  est.standard_error = box * std::sqrt(f * (1.0 - f) / double(samples));
+  return est;
+}
+
+}  // namespace nat::metrics
