@@ -8,6 +8,7 @@
 
 #include "nat/core/error.hpp"
 #include "nat/core/rng.hpp"
+#include "nat/evo/detail/power.hpp"
 #include "nat/evo/problem.hpp"
 #include "nat/evo/sampling.hpp"
 
@@ -54,9 +55,9 @@ inline void sbx_variable(double& a, double& b, double lo, double hi, double eta,
   if (!(delta > 1e-14)) return;
   const double r = gen.uniform();
   auto betaq_of = [&](double beta) {
-    const double alpha = 2.0 - std::pow(beta, -(eta + 1.0));
-    if (r <= 1.0 / alpha) return std::pow(r * alpha, 1.0 / (eta + 1.0));
-    return std::pow(1.0 / (2.0 - r * alpha), 1.0 / (eta + 1.0));
+    const double alpha = 2.0 - power(beta, -(eta + 1.0));
+    if (r <= 1.0 / alpha) return root(r * alpha, 1.0 / (eta + 1.0));
+    return root(1.0 / (2.0 - r * alpha), 1.0 / (eta + 1.0));
   };
   double c1 = 0.5 * (y1 + y2 - betaq_of(1.0 + 2.0 * (y1 - lo) / delta) * delta);
   double c2 = 0.5 * (y1 + y2 + betaq_of(1.0 + 2.0 * (hi - y2) / delta) * delta);

@@ -53,16 +53,20 @@ class row_set {
       if (!(a[j] == b[j])) return false;
     return true;
   }
+  // Sum of per-position multiplicative hashes: the products are independent, so the loop is not
+  // one long multiply chain; the final mix spreads the bits for the power-of-two table.
   std::uint64_t hash(const double* x) const {
-    std::uint64_t h = 0x9E3779B97F4A7C15ULL;
+    std::uint64_t h = 0, k = 0x9E3779B97F4A7C15ULL;
     for (std::size_t j = 0; j < n_var_; ++j) {
       const double v = x[j] == 0.0 ? 0.0 : x[j];  // +0 and -0 compare equal, so hash equal
       std::uint64_t b;
       std::memcpy(&b, &v, sizeof b);
-      h ^= b + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-      h *= 0xBF58476D1CE4E5B9ULL;
+      h += (b ^ (b >> 29)) * (k | 1);
+      k += 0x632BE59BD9B4E019ULL;
     }
-    return h ^ (h >> 31);
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    return h ^ (h >> 32);
   }
   void grow() {
     std::vector<std::uint32_t> old(slots_.size() * 2, 0);

@@ -8,6 +8,7 @@
 
 #include "nat/core/error.hpp"
 #include "nat/core/rng.hpp"
+#include "nat/evo/detail/power.hpp"
 #include "nat/evo/problem.hpp"
 #include "nat/evo/sampling.hpp"
 
@@ -56,11 +57,11 @@ inline void mutate(const problem& prob, const mutation_params& mp, double* x, na
     const double r = gen.uniform();
     double dq;
     if (r < 0.5) {
-      const double v = 2.0 * r + (1.0 - 2.0 * r) * std::pow(1.0 - d1, mp.eta + 1.0);
-      dq = std::pow(v, pw) - 1.0;
+      const double v = 2.0 * r + (1.0 - 2.0 * r) * power(1.0 - d1, mp.eta + 1.0);
+      dq = root(v, pw) - 1.0;
     } else {
-      const double v = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * std::pow(1.0 - d2, mp.eta + 1.0);
-      dq = 1.0 - std::pow(v, pw);
+      const double v = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * power(1.0 - d2, mp.eta + 1.0);
+      dq = 1.0 - root(v, pw);
     }
     x[j] = std::min(std::max(y + dq * range, lo), hi);
   }
