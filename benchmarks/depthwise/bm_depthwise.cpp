@@ -7,9 +7,11 @@
 //   bm_depthwise --benchmark_filter=depthwise --benchmark_format=json
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <nat/core/parallel.hpp>
 #include <nat/core/rng.hpp>
 #include <nat/ops/cpu/depthwise.hpp>
+#include <thread>
 #include <vector>
 
 #include "bench_main.hpp"
@@ -23,6 +25,18 @@ namespace {
 using nat::ops::depthwise_shape;
 
 constexpr std::size_t kBatch = 128;
+
+/// NAT_BM_THREADS=1 pins the kernels to one thread (per-thread CPU time is the steadiest measure
+/// on a shared machine); unset, nat's default (all cores) is used.
+nat::thread_limit& thread_setting() {
+  static nat::thread_limit limit([] {
+    const char* e = std::getenv("NAT_BM_THREADS");
+    return e ? std::size_t(std::strtoul(e, nullptr, 10)) : std::size_t(0);
+  }()
+                                     ?: std::thread::hardware_concurrency());
+  return limit;
+}
+const bool kThreadsApplied = (thread_setting(), true);
 
 struct problem {
   depthwise_shape s;

@@ -78,6 +78,11 @@ void sweep(double tol) {
           compare_with_reference<T>(s, tol, seed++);
         }
       }
+  // The supernet's map sizes with more than one 16-channel group (the channel-blocked fast path).
+  for (std::size_t k : {3u, 5u, 7u})
+    for (std::size_t stride : {1u, 2u})
+      for (std::size_t hw : {4u, 8u, 16u, 2u})
+        compare_with_reference<T>({2, 37, hw, hw, k, stride, k / 2}, tol, seed++);
   // A stride the supernet never uses still has to be right.
   compare_with_reference<T>({2, 5, 11, 10, 5, 3, 2}, tol, seed++);
   // More images than one weight-gradient block, so several partials are reduced.
