@@ -250,3 +250,23 @@ TEST_CASE("no heap allocation per batch after the first") {
   CHECK(steps == 18);
   CHECK(during == 0);
 }
+
+TEST_CASE("prefetch across the epoch boundary: right guess, wrong guess, same content") {
+  const auto ds = make_dataset(30);
+  loader_config cfg;
+  cfg.batch_size = 8;
+  cfg.seed = 21;
+  cfg.resolutions = {5, 9};
+  loader_config sync = cfg;
+  sync.prefetch = false;
+  batch_loader a(ds, augment(), cfg), s(ds, augment(), sync);
+  for (std::size_t e = 0; e < 3; ++e) {  // a prefetches batch 0 of e + 1 while finishing e
+    const auto x = epoch_batches(a, e), y = epoch_batches(s, e);
+    REQUIRE(x.size() == y.size());
+    for (std::size_t k = 0; k < x.size(); ++k) CHECK(same(x[k], y[k]));
+  }
+  const auto jump = epoch_batches(a, 9, 2);  // the guess (epoch 3, batch 0) was wrong
+  const auto want = epoch_batches(s, 9, 2);
+  REQUIRE(jump.size() == 2);
+  for (std::size_t k = 0; k < jump.size(); ++k) CHECK(same(jump[k], want[k]));
+}

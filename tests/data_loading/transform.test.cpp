@@ -239,3 +239,28 @@ TEST_CASE("channel_mean_std computes population statistics in [0, 1] units") {
   check_close(m, {0.5f, 0.2f});
   check_close(s, {0.5f, 0.0f});
 }
+
+TEST_CASE("nat_transforms: NAT's train/eval pipelines with the dataset's statistics") {
+  const nat::data::image_dataset ds("s", 1, 28, 28, std::vector<std::uint8_t>(2 * 784, 51), {0, 1},
+                                    2);
+  const auto cfg = nat::data::nat_transforms(ds, false, 3, 0.5);
+  CHECK(cfg.train.random_crop);
+  CHECK(cfg.train.random_crop_padding == 4);  // round(28/8) = round(3.5), half away from zero
+  CHECK(cfg.train.random_resized_crop);
+  CHECK(cfg.train.scale_min == 0.5);
+  CHECK((cfg.train.ratio_min == 1.0 && cfg.train.ratio_max == 1.0));
+  CHECK_FALSE(cfg.train.horizontal_flip);
+  CHECK(cfg.train.output_channels(1) == 3);
+  CHECK(cfg.eval.output_channels(1) == 3);
+  CHECK_FALSE(cfg.eval.random_crop);
+  CHECK_FALSE(cfg.eval.random_resized_crop);
+  REQUIRE(cfg.eval.mean.size() == 1);
+  CHECK(cfg.eval.mean[0] == doctest::Approx(0.2));
+  CHECK(cfg.eval.std[0] == 1.0f);  // constant images: std 0 replaced by 1
+  // With ratio 1 and scale 1 on a square image, the resized crop keeps the whole (shifted) window.
+  nat::rng r(5);
+  const auto whole = nat::data::nat_transforms(ds, true);
+  const crop_window c = nat::data::plan_crop(whole.train, 28, 28, r);
+  CHECK((c.height == 28 && c.width == 28));
+  CHECK((c.top >= -4 && c.top <= 4));
+}

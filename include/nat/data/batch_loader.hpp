@@ -176,7 +176,12 @@ class batch_loader {
       swap(out, spare_);
       lock.unlock();
       ++pos_;
-      if (pos_ < batches_per_epoch()) request(epoch_, pos_);
+      // At the end of an epoch, guess that the next one starts at batch 0 (start_epoch keeps the
+      // result when the guess is right and waits it out otherwise).
+      if (pos_ < batches_per_epoch())
+        request(epoch_, pos_);
+      else
+        request(epoch_ + 1, 0);
       return true;
     }
     fill(epoch_, pos_, out, sync_order_, sync_order_epoch_);
@@ -262,12 +267,13 @@ class batch_loader {
     });
   }
 
-  // Asks the worker to build (epoch, b) into spare_. Waits for any job in flight first: jobs
-  // cannot be cancelled, and the result is keyed by (epoch, b), so an outdated one is just redone.
+  // Asks the worker to build (epoch, b) into spare_. A different job in flight is waited out first:
+  // jobs cannot be cancelled, and results are keyed by (epoch, b), so an outdated one is redone.
   void request(std::size_t epoch, std::size_t b) {
     std::unique_lock<std::mutex> lock(mutex_);
+    // Already in flight or ready (an error it met is rethrown by next()).
+    if (has_request_ && req_epoch_ == epoch && req_batch_ == b) return;
     cv_.wait(lock, [&] { return !busy_; });
-    if (has_request_ && req_epoch_ == epoch && req_batch_ == b && !error_) return;
     req_epoch_ = epoch;
     req_batch_ = b;
     has_request_ = true;

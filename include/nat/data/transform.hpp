@@ -92,6 +92,14 @@ struct transform_config {
   image_transform eval;   ///< Used for validation and test.
 };
 
+/// NAT's pipelines for a small-image task (MOEA CIFAR provider, nat_spec.md §5.2–5.3, without
+/// AutoAugment/CutMix): train = random crop with zero padding round(H/8) (4 at 28–32 px, 1 for 8×8
+/// digits) → random-resized-crop with scale [resize_scale, 1] and ratio 1 → optional flip →
+/// normalise; eval = normalise only. Mean and std come from `ds` (channel_mean_std), replicated
+/// when `out_channels` = 3 turns grey into RGB.
+inline transform_config nat_transforms(const image_dataset& ds, bool horizontal_flip,
+                                       std::size_t out_channels = 0, double resize_scale = 1.0);
+
 /// A crop window in source pixel coordinates (may reach outside the image: those pixels are 0),
 /// plus whether the output is mirrored.
 struct crop_window {
@@ -359,6 +367,29 @@ inline void channel_mean_std(const image_dataset& ds, std::vector<float>& mean,
     mean[ch] = float(m / 255.0);
     stddev[ch] = float(std::sqrt(var) / 255.0);
   }
+}
+
+inline transform_config nat_transforms(const image_dataset& ds, bool horizontal_flip,
+                                       std::size_t out_channels, double resize_scale) {
+  transform_config cfg;
+  image_transform& tr = cfg.train;
+  tr.random_crop = true;
+  tr.random_crop_padding = std::size_t(std::lround(double(ds.height()) / 8.0));
+  tr.random_resized_crop = true;
+  tr.scale_min = resize_scale;
+  tr.scale_max = 1.0;
+  tr.ratio_min = tr.ratio_max = 1.0;
+  tr.horizontal_flip = horizontal_flip;
+  tr.out_channels = out_channels;
+  channel_mean_std(ds, tr.mean, tr.std);
+  for (float& s : tr.std)
+    if (s <= 0.0f) s = 1.0f;  // a constant channel: centre it, do not divide by 0
+  cfg.eval.mean = tr.mean;
+  cfg.eval.std = tr.std;
+  cfg.eval.out_channels = out_channels;
+  tr.validate(ds.channels());
+  cfg.eval.validate(ds.channels());
+  return cfg;
 }
 
 }  // namespace nat::data
