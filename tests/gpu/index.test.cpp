@@ -8,6 +8,7 @@
 #include <nat/ops/cuda/detail/index.hpp>
 #include <nat/ops/cuda/kernel_transform.hpp>
 #include <nat/ops/cuda/memory.hpp>
+#include <string>
 
 using namespace nat::ops::cuda;
 
@@ -87,6 +88,7 @@ TEST_CASE(
   depthwise_shape bad{1, 1, 7, 7, 4, 1, 1};
   CHECK(depthwise_conv2d_forward(bad, nullptr, nullptr, nullptr, nullptr) ==
         status::invalid_argument);
+  CHECK(std::string(last_error_message()).find("kernel must be 3, 5 or 7") != std::string::npos);
   bad.kernel = 3;
   bad.stride = 3;
   CHECK(depthwise_conv2d_backward_input(bad, nullptr, nullptr, nullptr, nullptr) ==
@@ -95,6 +97,14 @@ TEST_CASE(
         status::invalid_argument);
   CHECK(batch_norm_forward_eval({1, -1, 1}, nullptr, nullptr, nullptr, nullptr, nullptr, 1e-5f,
                                 nullptr, nullptr) == status::invalid_argument);
+  try {
+    check(depthwise_conv2d_backward_input(bad, nullptr, nullptr, nullptr, nullptr),
+          "depthwise_conv2d_backward_input");
+    FAIL("no throw");
+  } catch (const nat::device_error& e) {
+    CHECK(std::string(e.what()) ==
+          "depthwise_conv2d_backward_input: invalid argument (stride must be 1 or 2)");
+  }
   // Empty shapes are no-ops.
   CHECK(depthwise_conv2d_forward({0, 4, 7, 7, 3, 1, 1}, nullptr, nullptr, nullptr, nullptr) ==
         status::ok);
