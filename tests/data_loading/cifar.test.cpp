@@ -47,6 +47,19 @@ TEST_CASE("read_cifar100 picks the fine or the coarse label") {
   CHECK(loaded.labels() == fine.labels());
 }
 
+TEST_CASE("load_cifar10 reads the five training batches in order, or the test batch") {
+  nat_test::temp_dir dir;
+  for (int i = 1; i <= 5; ++i)
+    dir.write("data_batch_" + std::to_string(i) + ".bin", record({std::uint8_t(i)}, i));
+  dir.write("test_batch.bin", record({7}, 0) + record({8}, 0));
+  const auto tr = nat::data::load_cifar10(dir.path, nat::data::split::train);
+  CHECK(tr.labels() == std::vector<int>{1, 2, 3, 4, 5});
+  CHECK(tr.image(4)[0] == 5);
+  CHECK(tr.name() == "cifar10/train");
+  CHECK(nat::data::load_cifar10(dir.path, nat::data::split::test).labels() ==
+        std::vector<int>{7, 8});
+}
+
 TEST_CASE("CIFAR readers reject truncated files and out-of-range labels") {
   nat_test::temp_dir dir;
   const std::string cut = dir.write("cut.bin", record({1}, 0) + record({2}, 0).substr(0, 100));

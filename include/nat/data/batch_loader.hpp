@@ -79,6 +79,9 @@ class batch_loader {
     reserve(spare_);
   }
 
+  /// A temporary dataset would dangle: keep the dataset in a variable that outlives the loader.
+  batch_loader(image_dataset&&, image_transform, loader_config) = delete;
+
   batch_loader(const batch_loader&) = delete;
   batch_loader& operator=(const batch_loader&) = delete;
 
