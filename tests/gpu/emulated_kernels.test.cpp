@@ -275,3 +275,53 @@ TEST_CASE("pointwise conv: the cuBLAS argument sets compute the row-major NCHW p
     CHECK(rel_error(got_gw, gw) < gradient_tol);
   }
 }
+
+TEST_CASE("oracle check: the batch-norm backward formula agrees with finite differences") {
+  // The device and emulated tests trust dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)); check it here.
+  const int n = 2, c = 3, hw = 5;
+  const double eps = 1e-5;
+  const auto xf = random_vector(n * c * hw, 91);
+  const auto g = random_vector(n * c * hw, 92);
+  const auto gamma = random_vector(c, 93);
+  auto loss = [&](const std::vector<double>& x) {
+    double l = 0.0;
+    for (int ch = 0; ch < c; ++ch) {
+      double mean = 0.0, var = 0.0;
+      for (int b = 0; b < n; ++b)
+        for (int p = 0; p < hw; ++p) mean += x[(b * c + ch) * hw + p] / (n * hw);
+      for (int b = 0; b < n; ++b)
+        for (int p = 0; p < hw; ++p) var += std::pow(x[(b * c + ch) * hw + p] - mean, 2) / (n * hw);
+      for (int b = 0; b < n; ++b)
+        for (int p = 0; p < hw; ++p) {
+          const int i = (b * c + ch) * hw + p;
+          l += g[i] * gamma[ch] * (x[i] - mean) / std::sqrt(var + eps);
+        }
+    }
+    return l;
+  };
+  std::vector<double> x(xf.begin(), xf.end());
+  // Analytic, as in the tests above.
+  const double m = n * hw;
+  for (int i = 0; i < n * c * hw; i += 4) {
+    const int ch = (i / hw) % c;
+    double mean = 0.0, var = 0.0, sdy = 0.0, sdyx = 0.0;
+    for (int b = 0; b < n; ++b)
+      for (int p = 0; p < hw; ++p) mean += x[(b * c + ch) * hw + p] / m;
+    for (int b = 0; b < n; ++b)
+      for (int p = 0; p < hw; ++p) var += std::pow(x[(b * c + ch) * hw + p] - mean, 2) / m;
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int b = 0; b < n; ++b)
+      for (int p = 0; p < hw; ++p) {
+        const int j = (b * c + ch) * hw + p;
+        sdy += g[j];
+        sdyx += g[j] * (x[j] - mean) * inv;
+      }
+    const double analytic = gamma[ch] * inv * (g[i] - sdy / m - (x[i] - mean) * inv * sdyx / m);
+    const double h = 1e-6;
+    auto xp = x, xm = x;
+    xp[i] += h;
+    xm[i] -= h;
+    const double numeric = (loss(xp) - loss(xm)) / (2 * h);
+    CHECK(numeric == doctest::Approx(analytic).epsilon(1e-6));
+  }
+}
