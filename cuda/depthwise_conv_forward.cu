@@ -1,5 +1,5 @@
 // Depthwise convolution forward, shared-memory tiled (include/nat/ops/cuda/depthwise_conv.hpp).
-// One block computes a tile_h x tile_w output tile of one (n, c) plane: it stages the input window
+// One block computes a T x T output tile of one (n, c) plane: it stages the input window
 // (halo and zero padding included) and the k x k filter in shared memory once, so each input value
 // is read from global memory once per tile instead of k² times.
 #include "depthwise_common.cuh"
@@ -21,11 +21,16 @@ struct forward_launcher {
     const int ho = s.out_h();
     const int wo = s.out_w();
     const int planes = s.n * s.c;
-    const dim3 block(tile_w, tile_h);
-    const dim3 grid((wo + tile_w - 1) / tile_w, (ho + tile_h - 1) / tile_h,
-                    planes < 65535 ? planes : 65535);
-    depthwise_forward_tiled<K, S>
-        <<<grid, block, 0, stream>>>(x, w, y, planes, s.c, s.h, s.w, ho, wo, s.padding);
+    const int t = forward_tile(ho, wo);
+    const dim3 block(t, t);
+    const dim3 grid((wo + t - 1) / t, (ho + t - 1) / t, planes < 65535 ? planes : 65535);
+    if (t == 8) {
+      depthwise_forward_tiled<K, S, 8>
+          <<<grid, block, 0, stream>>>(x, w, y, planes, s.c, s.h, s.w, ho, wo, s.padding);
+    } else {
+      depthwise_forward_tiled<K, S, 16>
+          <<<grid, block, 0, stream>>>(x, w, y, planes, s.c, s.h, s.w, ho, wo, s.padding);
+    }
     return detail::launch_status();
   }
 };

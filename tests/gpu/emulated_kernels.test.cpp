@@ -36,13 +36,18 @@ void emulate_depthwise(const depthwise_shape& s, const std::vector<float>& x,
   y.assign(static_cast<std::size_t>(planes) * ho * wo, -7.f);
   dx.assign(x.size(), -7.f);
   dw.assign(w.size(), -7.f);
-  // Forward: 16x16 tiles, z capped at max_grid to run the plane loop.
+  // Forward: tile as the launcher picks it, z capped at max_grid to run the plane loop.
   const unsigned gz = static_cast<unsigned>(std::min<int>(planes, static_cast<int>(max_grid)));
-  nat_emu::launch(dim3((wo + k::tile_w - 1) / k::tile_w, (ho + k::tile_h - 1) / k::tile_h, gz),
-                  dim3(k::tile_w, k::tile_h), [&] {
-                    k::depthwise_forward_tiled<K, S>(x.data(), w.data(), y.data(), planes, s.c, s.h,
-                                                     s.w, ho, wo, s.padding);
-                  });
+  const int t = k::forward_tile(ho, wo);
+  nat_emu::launch(dim3((wo + t - 1) / t, (ho + t - 1) / t, gz), dim3(t, t), [&] {
+    if (t == 8) {
+      k::depthwise_forward_tiled<K, S, 8>(x.data(), w.data(), y.data(), planes, s.c, s.h, s.w, ho,
+                                          wo, s.padding);
+    } else {
+      k::depthwise_forward_tiled<K, S, 16>(x.data(), w.data(), y.data(), planes, s.c, s.h, s.w, ho,
+                                           wo, s.padding);
+    }
+  });
   // Input gradient: a grid-stride loop over N*C*H*W with max_grid blocks of 256.
   const long long total = static_cast<long long>(x.size());
   nat_emu::launch(dim3(max_grid), dim3(256), [&] {
