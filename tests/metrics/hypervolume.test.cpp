@@ -203,7 +203,7 @@ TEST_CASE("hypervolume: WFG down to 2-D, WFG to the 3-D sweep, tree and vector s
   std::vector<double> u;
   for (const auto& q : big)
     for (double x : q) u.push_back(1.0 - x + 1e-3);
-  std::vector<std::size_t> idx;
+  nat::metrics::detail::key_buffer idx;
   nat::metrics::detail::vector_staircase vs;
   nat::metrics::detail::tree_staircase ts;
   const double a = nat::metrics::detail::hv3(u.data(), big.size(), 3, idx, vs);

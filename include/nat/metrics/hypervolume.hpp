@@ -30,19 +30,25 @@ namespace detail {
 
 // Rows of `stride` doubles; the routines below read only the coordinates they name.
 
+// Sort keys: (coordinate, row) pairs sort faster than row indices compared through the rows.
+using key_buffer = std::vector<std::pair<double, std::size_t>>;
+
+// Fills `keys` with (p[row][c], row) sorted by the coordinate, descending (ties in any order: the
+// sweeps below give the same volume for either order of tied rows).
+inline void sort_desc(const double* p, std::size_t m, std::size_t stride, std::size_t c,
+                      key_buffer& keys) {
+  keys.resize(m);
+  for (std::size_t i = 0; i < m; ++i) keys[i] = {p[i * stride + c], i};
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+}
+
 // 2-D: sort by u0 descending and sweep; each point adds the strip above the current height.
-inline double hv2(const double* p, std::size_t m, std::size_t stride,
-                  std::vector<std::size_t>& idx) {
-  idx.resize(m);
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-    const double* pa = p + a * stride;
-    const double* pb = p + b * stride;
-    return pa[0] > pb[0] || (pa[0] == pb[0] && pa[1] > pb[1]);
-  });
+inline double hv2(const double* p, std::size_t m, std::size_t stride, key_buffer& keys) {
+  sort_desc(p, m, stride, 0, keys);
   double h = 0.0, v = 0.0;
-  for (std::size_t i : idx) {
-    const double* q = p + i * stride;
+  for (const auto& k : keys) {
+    const double* q = p + k.second * stride;
     if (q[1] > h) {
       v += q[0] * (q[1] - h);
       h = q[1];
@@ -111,18 +117,14 @@ using tree_staircase = staircase<std::map<double, double>>;
 // of computing the hypervolume indicator"): sweep u2 downwards; between consecutive levels the
 // dominated cross-section is the area under the 2-D staircase of the points seen so far.
 template <class Stair>
-double hv3(const double* p, std::size_t m, std::size_t stride, std::vector<std::size_t>& idx,
-           Stair& stair) {
-  idx.resize(m);
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  std::sort(idx.begin(), idx.end(),
-            [&](std::size_t a, std::size_t b) { return p[a * stride + 2] > p[b * stride + 2]; });
+double hv3(const double* p, std::size_t m, std::size_t stride, key_buffer& keys, Stair& stair) {
+  sort_desc(p, m, stride, 2, keys);
   stair.clear();
   double area = 0.0, v = 0.0;
   for (std::size_t k = 0; k < m; ++k) {
-    const double* q = p + idx[k] * stride;
+    const double* q = p + keys[k].second * stride;
     area += stair.insert(q[0], q[1]);
-    const double z_next = k + 1 < m ? p[idx[k + 1] * stride + 2] : 0.0;
+    const double z_next = k + 1 < m ? keys[k + 1].first : 0.0;
     v += area * (q[2] - z_next);
   }
   return v;
@@ -142,11 +144,10 @@ inline constexpr std::size_t vector_staircase_limit = 2048;
 class wfg {
  public:
   wfg(std::size_t dim, std::size_t n, bool stop3 = true)
-      : d_(dim), stop3_(stop3), lim_(dim + 1), sorted_(dim + 1), idx_(dim + 1) {
+      : d_(dim), stop3_(stop3), lim_(dim + 1), sorted_(dim + 1) {
     for (std::size_t k = 0; k <= dim; ++k) {
       lim_[k].resize(n * dim);
       sorted_[k].resize(n * dim);
-      idx_[k].reserve(n);
     }
   }
 
@@ -161,30 +162,33 @@ class wfg {
       for (std::size_t i = 0; i < m; ++i) best = std::max(best, p[i * d_]);
       return best;
     }
-    if (k == 2) return hv2(p, m, d_, idx_[2]);
-    if (k == 3 && stop3_) return hv3(p, m, d_, idx_[3], stair_);
+    if (k == 2) return hv2(p, m, d_, keys_);
+    if (k == 3 && stop3_) return hv3(p, m, d_, keys_, stair_);
     if (m == 1) {
       double v = 1.0;
       for (std::size_t c = 0; c < k; ++c) v *= p[c];
       return v;
     }
-    // Sort by the last coordinate descending, ties lexicographically descending, so a point can
-    // only be weakly dominated by one before it; one pass then keeps the non-dominated points.
-    auto& idx = idx_[k];
-    idx.resize(m);
-    std::iota(idx.begin(), idx.end(), std::size_t{0});
-    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-      const double* pa = p + a * d_;
-      const double* pb = p + b * d_;
-      if (pa[k - 1] != pb[k - 1]) return pa[k - 1] > pb[k - 1];
-      for (std::size_t c = 0; c + 1 < k; ++c)
-        if (pa[c] != pb[c]) return pa[c] > pb[c];
-      return false;
+    // Sort by the last coordinate descending, ties by the sum of the others descending: a point
+    // that weakly dominates another then comes first (or is equal), so one pass keeps the
+    // non-dominated points. (Rounding can tie the sums of two distinct rows; a dominated row that
+    // survives only costs time, since the sum below is exact for any set sorted by the last
+    // coordinate.)
+    auto& keys = tie_keys_;
+    keys.resize(m);
+    for (std::size_t i = 0; i < m; ++i) {
+      const double* q = p + i * d_;
+      double sum = 0.0;
+      for (std::size_t c = 0; c + 1 < k; ++c) sum += q[c];
+      keys[i] = {q[k - 1], sum, i};
+    }
+    std::sort(keys.begin(), keys.end(), [](const tie_key& a, const tie_key& b) {
+      return a.key > b.key || (a.key == b.key && a.tie > b.tie);
     });
     double* s = sorted_[k].data();
     std::size_t ms = 0;
-    for (std::size_t i : idx) {
-      const double* q = p + i * d_;
+    for (const auto& key : keys) {
+      const double* q = p + key.idx * d_;
       bool dominated = false;
       for (std::size_t j = 0; j < ms && !dominated; ++j) {
         const double* r = s + j * d_;
@@ -194,6 +198,7 @@ class wfg {
       }
       if (!dominated) std::copy(q, q + k, s + (ms++) * d_);
     }
+    if (k == 4 && stop3_) return hv4_sorted(s, ms);
     double* lim = lim_[k - 1].data();
     double v = 0.0;
     for (std::size_t j = 0; j < ms; ++j) {
@@ -218,10 +223,50 @@ class wfg {
     return v;
   }
 
+  // The k = 4 level on its sorted non-dominated rows. Each point's 3-D exclusive volume is its
+  // box minus the 3-D sweep of the earlier points clipped to it. Clipping (min with q) keeps the
+  // order of the third coordinate, so one sort of the rows by it serves every j: the sweep walks
+  // that order and skips rows at or after j, instead of sorting each limit set again.
+  double hv4_sorted(const double* s, std::size_t ms) {
+    auto& order = order_;
+    sort_desc(s, ms, d_, 2, order);
+    double v = 0.0;
+    for (std::size_t j = 0; j < ms; ++j) {
+      const double* q = s + j * d_;
+      stair_.clear();
+      double area = 0.0, v3 = 0.0, z_prev = 0.0;
+      bool covered = false;
+      for (const auto& o : order) {
+        const std::size_t i = o.second;
+        if (i >= j) continue;
+        const double* r = s + i * d_;
+        if (r[0] >= q[0] && r[1] >= q[1] && r[2] >= q[2]) {
+          covered = true;  // q's projection lies inside an earlier box: no exclusive volume
+          break;
+        }
+        const double z = std::min(r[2], q[2]);
+        v3 += area * (z_prev - z);
+        area += stair_.insert(std::min(r[0], q[0]), std::min(r[1], q[1]));
+        z_prev = z;
+      }
+      if (covered) continue;
+      v3 += area * z_prev;
+      v += q[3] * (q[0] * q[1] * q[2] - v3);
+    }
+    return v;
+  }
+
   std::size_t d_;
   bool stop3_;
   std::vector<std::vector<double>> lim_, sorted_;
-  std::vector<std::vector<std::size_t>> idx_;
+  struct tie_key {
+    double key, tie;
+    std::size_t idx;
+  };
+  // Only one sort is live at a time at any level (each finishes before recursing), so the key
+  // buffers are shared across levels.
+  std::vector<tie_key> tie_keys_;
+  key_buffer keys_, order_;
   vector_staircase stair_;
 };
 
@@ -249,7 +294,7 @@ inline double hypervolume_anchored(const double* u, std::size_t m, std::size_t d
     for (std::size_t i = 0; i < m; ++i) best = std::max(best, u[i]);
     return best;
   }
-  std::vector<std::size_t> idx;
+  key_buffer idx;
   if (d == 2) return hv2(u, m, 2, idx);
   if (d == 3) {
     if (m <= vector_staircase_limit) {
