@@ -102,13 +102,24 @@ void BM_depthwise_backward_weight(benchmark::State& st) {
   report(st, p.flops(), p.in_bytes() + p.out_bytes());
 }
 
+/// Both gradients through the fused entry point.
+void BM_depthwise_backward(benchmark::State& st) {
+  problem p(st);
+  for (auto _ : st) {
+    nat::ops::cpu::depthwise_backward(p.x.data(), p.dy.data(), p.w.data(), p.dx.data(), p.dw.data(),
+                                      p.s);
+    benchmark::DoNotOptimize(p.dw.data());
+  }
+  report(st, 2 * p.flops(), 2 * (p.in_bytes() + p.out_bytes()));
+}
+
 /// What one training step of the layer costs: forward, then both gradients.
 void BM_depthwise_fwdbwd(benchmark::State& st) {
   problem p(st);
   for (auto _ : st) {
     nat::ops::cpu::depthwise_forward(p.x.data(), p.w.data(), p.y.data(), p.s);
-    nat::ops::cpu::depthwise_backward_input(p.dy.data(), p.w.data(), p.dx.data(), p.s);
-    nat::ops::cpu::depthwise_backward_weight(p.x.data(), p.dy.data(), p.dw.data(), p.s);
+    nat::ops::cpu::depthwise_backward(p.x.data(), p.dy.data(), p.w.data(), p.dx.data(), p.dw.data(),
+                                      p.s);
     benchmark::DoNotOptimize(p.dw.data());
   }
   report(st, 3 * p.flops(), 3 * (p.in_bytes() + p.out_bytes()));
@@ -125,6 +136,7 @@ void grid(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_depthwise_forward)->Apply(grid);
 BENCHMARK(BM_depthwise_backward_input)->Apply(grid);
 BENCHMARK(BM_depthwise_backward_weight)->Apply(grid);
+BENCHMARK(BM_depthwise_backward)->Apply(grid);
 BENCHMARK(BM_depthwise_fwdbwd)->Apply(grid);
 
 // ---- machine ceilings -------------------------------------------------------------------------

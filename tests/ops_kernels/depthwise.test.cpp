@@ -62,6 +62,12 @@ void compare_with_reference(const depthwise_shape& s, double tol, std::uint64_t 
   nat::ops::cpu::depthwise_backward_weight(x.data(), dy.data(), dw.data(), s);
   nat::ops::reference::depthwise_backward_weight(x.data(), dy.data(), dw_ref.data(), s);
   CHECK(rel_error(dw, dw_ref) < tol);
+  // The fused backward computes both gradients in one pass.
+  std::fill(dx.begin(), dx.end(), T(7));
+  std::fill(dw.begin(), dw.end(), T(7));
+  nat::ops::cpu::depthwise_backward(x.data(), dy.data(), w.data(), dx.data(), dw.data(), s);
+  CHECK(rel_error(dx, dx_ref) < tol);
+  CHECK(rel_error(dw, dw_ref) < tol);
 }
 
 template <class T>
@@ -148,7 +154,9 @@ TEST_CASE("cpu depthwise results do not depend on the thread count") {
     nat::ops::cpu::depthwise_forward(x.data(), w.data(), y.data(), s);
     nat::ops::cpu::depthwise_backward_input(dy.data(), w.data(), dx.data(), s);
     nat::ops::cpu::depthwise_backward_weight(x.data(), dy.data(), dw.data(), s);
-    return std::vector<std::vector<float>>{y, dx, dw};
+    std::vector<float> dx2(x.size()), dw2(w.size());
+    nat::ops::cpu::depthwise_backward(x.data(), dy.data(), w.data(), dx2.data(), dw2.data(), s);
+    return std::vector<std::vector<float>>{y, dx, dw, dx2, dw2};
   };
   std::vector<std::vector<float>> one;
   {
@@ -156,10 +164,22 @@ TEST_CASE("cpu depthwise results do not depend on the thread count") {
     one = run();
   }
   const auto many = run();
-  for (std::size_t i = 0; i < 3; ++i) {
+  for (std::size_t i = 0; i < one.size(); ++i) {
     REQUIRE(one[i].size() == many[i].size());
     CHECK(std::memcmp(one[i].data(), many[i].data(), one[i].size() * sizeof(float)) == 0);
   }
+}
+
+TEST_CASE("an empty batch gives a zero weight gradient") {
+  const depthwise_shape s{0, 3, 4, 4, 3, 1, 1};
+  std::vector<float> none(1), dw(27, 5.f);
+  nat::ops::cpu::depthwise_forward(none.data(), none.data(), none.data(), s);
+  nat::ops::cpu::depthwise_backward_weight(none.data(), none.data(), dw.data(), s);
+  for (float v : dw) CHECK(v == 0.f);
+  std::fill(dw.begin(), dw.end(), 5.f);
+  nat::ops::cpu::depthwise_backward(none.data(), none.data(), none.data(), none.data(), dw.data(),
+                                    s);
+  for (float v : dw) CHECK(v == 0.f);
 }
 
 TEST_CASE("depthwise kernels reject impossible shapes") {
