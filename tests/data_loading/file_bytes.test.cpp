@@ -34,7 +34,7 @@ TEST_CASE("read_file_bytes inflates gzip found by magic bytes, whatever the name
 TEST_CASE("read_file_bytes reports truncated and corrupt gzip files by name") {
   nat_test::temp_dir dir;
   std::string raw;
-  for (int i = 0; i < 50000; ++i) raw += char((i * i) % 256);
+  for (unsigned i = 0; i < 50000; ++i) raw += char((i * i) % 256u);
   const std::string gz = nat_test::gzip(raw);
   const std::string cut = dir.write("cut.gz", gz.substr(0, gz.size() / 2));
   try {

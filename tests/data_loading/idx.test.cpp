@@ -88,6 +88,11 @@ TEST_CASE("read_idx rejects malformed files with messages naming the file and th
   const std::string p5 = dir.write("header", full.substr(0, 9));
   check_io_error([&] { read_idx(p5); }, {p5, "header"});
 
+  // Dimensions whose product overflows 64 bits are still just "truncated".
+  const std::string p7 =
+      dir.write("huge", nat_test::idx_bytes({0xffffffffu, 0xffffffffu, 0xffffffffu}, {1, 2, 3}));
+  check_io_error([&] { read_idx(p7); }, {p7, "truncated"});
+
   const std::string p6 = dir.write("tiny", std::string("\0\0", 2));
   check_io_error([&] { read_idx(p6); }, {p6, "2 bytes"});
 }

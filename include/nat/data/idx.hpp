@@ -60,7 +60,8 @@ inline idx_array read_idx(const std::string& path) {
     const std::size_t v = std::size_t(p[0]) << 24 | std::size_t(p[1]) << 16 |
                           std::size_t(p[2]) << 8 | std::size_t(p[3]);
     out.dims.push_back(v);
-    count *= v;
+    // A corrupt header can declare more data than size_t holds; saturate so it reads "truncated".
+    if (__builtin_mul_overflow(count, v, &count)) count = ~std::size_t(0);
     dims_text += (d ? "x" : "") + std::to_string(v);
   }
   const std::size_t have = bytes.size() - header;
