@@ -30,6 +30,50 @@ struct nds_workspace {
   std::vector<double> last;  // 2-D sweep: last member (f1, f2) of each front
 };
 
+/// ENS-BS over the rows of ws.sorted (already in lexicographic order); M > 0 fixes the number of
+/// objectives at compile time so the dominance test compiles to a few branch-free vector compares.
+template <std::size_t M>
+std::size_t ens_bs(std::size_t n, std::size_t m_runtime, std::size_t* rank, nds_workspace& ws) {
+  const std::size_t m = M > 0 ? M : m_runtime;
+  const double* s = ws.sorted.data();
+  auto& fronts = ws.fronts;
+  for (auto& f : fronts) f.clear();
+  std::size_t nf = 0;
+  // q precedes p lexicographically, so q dominates p iff q[j] <= p[j] for j >= 1 and q != p.
+  // Scanning newest members first finds a dominator sooner: they are closest in the sort order.
+  auto dominated_by_front = [&](std::size_t k, const double* p) {
+    const auto& fr = fronts[k];
+    for (std::size_t t = fr.size(); t-- > 0;) {
+      const double* q = s + m * fr[t];
+      bool le = true;
+      for (std::size_t j = 1; j < m; ++j) le &= q[j] <= p[j];
+      if (!le) continue;
+      for (std::size_t e = 0; e < m; ++e)
+        if (q[e] != p[e]) return true;
+    }
+    return false;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* p = s + m * i;
+    std::size_t lo = 0, hi = nf;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (dominated_by_front(mid, p)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo == nf) {
+      if (fronts.size() <= nf) fronts.emplace_back();
+      ++nf;
+    }
+    fronts[lo].push_back(static_cast<std::uint32_t>(i));
+    rank[ws.order[i]] = lo;
+  }
+  return nf;
+}
+
 /// Front index (0 = non-dominated) of each of n row-major m-objective points, written to
 /// rank[0..n). Returns the number of fronts. Values must not be NaN (callers filter them out).
 inline std::size_t non_dominated_rank(const double* F, std::size_t n, std::size_t m,
@@ -98,45 +142,24 @@ inline std::size_t non_dominated_rank(const double* F, std::size_t n, std::size_
   }
 
   // General case: copy the rows in visiting order so that front scans read contiguous memory.
-  auto& s = ws.sorted;
-  s.resize(n * m);
+  auto& srt = ws.sorted;
+  srt.resize(n * m);
   for (std::size_t i = 0; i < n; ++i)
-    std::copy(F + m * order[i], F + m * order[i] + m, s.data() + m * i);
-  auto& fronts = ws.fronts;
-  for (auto& f : fronts) f.clear();
-  std::size_t nf = 0;
-  // q precedes p lexicographically, so q dominates p iff q[j] <= p[j] for j >= 1 and q != p.
-  auto dominated_by_front = [&](std::size_t k, const double* p) {
-    const auto& fr = fronts[k];
-    for (std::size_t t = fr.size(); t-- > 0;) {
-      const double* q = s.data() + m * fr[t];
-      std::size_t j = 1;
-      while (j < m && q[j] <= p[j]) ++j;
-      if (j < m) continue;
-      for (std::size_t e = 0; e < m; ++e)
-        if (q[e] != p[e]) return true;
-    }
-    return false;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const double* p = s.data() + m * i;
-    std::size_t lo = 0, hi = nf;
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi) / 2;
-      if (dominated_by_front(mid, p)) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    if (lo == nf) {
-      if (fronts.size() <= nf) fronts.emplace_back();
-      ++nf;
-    }
-    fronts[lo].push_back(static_cast<std::uint32_t>(i));
-    rank[order[i]] = lo;
+    std::copy(F + m * order[i], F + m * order[i] + m, srt.data() + m * i);
+  switch (m) {
+    case 3:
+      return ens_bs<3>(n, m, rank, ws);
+    case 4:
+      return ens_bs<4>(n, m, rank, ws);
+    case 5:
+      return ens_bs<5>(n, m, rank, ws);
+    case 6:
+      return ens_bs<6>(n, m, rank, ws);
+    case 8:
+      return ens_bs<8>(n, m, rank, ws);
+    default:
+      return ens_bs<0>(n, m, rank, ws);
   }
-  return nf;
 }
 
 /// Groups ranks into fronts, each listing its indices in increasing order.
