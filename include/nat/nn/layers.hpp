@@ -21,6 +21,7 @@
 #include "nat/nn/module.hpp"
 #include "nat/ops/activation.hpp"
 #include "nat/ops/arith.hpp"
+#include "nat/ops/batch_norm.hpp"
 #include "nat/ops/conv2d.hpp"
 #include "nat/ops/depthwise_conv2d.hpp"
 #include "nat/tensor/tensor.hpp"
@@ -109,8 +110,14 @@ class batch_norm2d : public basic_module<T> {
       recal_->weight += n;
       return y;
     }
-    return detail::batch_norm(x, weight, bias, running_mean, running_var, this->is_training(),
-                              momentum_, eps_, true);
+    // The vectorised nat::ops kernel; prefix views of the running statistics are updated in place.
+    const std::size_t c = x.size(1);
+    if (c > weight.numel())
+      throw shape_error("batch_norm2d: input has " + std::to_string(c) +
+                        " channels, the layer holds " + std::to_string(weight.numel()));
+    return ops::batch_norm(x, detail::prefix(weight, {c}), detail::prefix(bias, {c}),
+                           running_mean.slice(0, c), running_var.slice(0, c), this->is_training(),
+                           momentum_, eps_);
   }
   /// Starts (non-null) or ends (null) recording batch statistics instead of using running ones.
   void set_recalibration(bn_recalibration* r) { recal_ = r; }
