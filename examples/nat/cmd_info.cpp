@@ -10,46 +10,18 @@
 #include "nat/elastic/count.hpp"
 #include "nat/elastic/subnet_config.hpp"
 #include "nat/elastic/supernet_config.hpp"
+#include "nat/search/mbv3_space.hpp"
 
 namespace nat_cli {
 
 namespace {
 
-// NAT's 23-character net.encoding (nat_spec §1): 2-digit resolution index (R = 192 + 4 idx), width
-// index (0: w1.0, 1: w1.2), 20 layer genes v = 1 + 3 e_idx + k_idx (0 = skipped layer; zeros of a
-// stage are pushed to its end, i.e. repaired, before decoding).
-// TODO(search): replace with nat::search::nat_mbv3_space's decode once nat/search lands.
-nat::subnet_config decode_nat_encoding(const std::string& s) {
-  if (s.size() != 23)
-    throw usage_error("--encoding expects NAT's 23-digit net.encoding, got " +
-                      std::to_string(s.size()) + " characters");
-  for (char ch : s)
-    if (ch < '0' || ch > '9')
-      throw usage_error("--encoding must contain only digits, got \"" + s + "\"");
-  nat::subnet_config c;
-  const int r_idx = std::stoi(s.substr(0, 2));
-  if (r_idx > 16)
-    throw usage_error("--encoding: resolution index must be 0..16, got " + std::to_string(r_idx));
-  c.r = 192 + 4 * r_idx;
-  if (s[2] != '0' && s[2] != '1')
-    throw usage_error("--encoding: width index must be 0 or 1, got " + std::string(1, s[2]));
-  c.w = s[2] == '0' ? 1.0 : 1.2;
-  const int ks[3] = {3, 5, 7}, es[3] = {3, 4, 6};
-  for (int st = 0; st < 5; ++st) {
-    int d = 0;
-    for (int j = 0; j < 4; ++j) {
-      const int v = s[3 + 4 * st + j] - '0';
-      if (v == 0) continue;
-      ++d;
-      c.ks.push_back(ks[(v - 1) % 3]);
-      c.e.push_back(es[(v - 1) / 3]);
-    }
-    if (d < 2)
-      throw usage_error("--encoding: stage " + std::to_string(st) +
-                        " has fewer than 2 active layers (its first two genes must be 1..9)");
-    c.d.push_back(d);
-  }
-  return c;
+// NAT's net.encoding text (nat_spec §1: 2-digit resolution index, width index, one digit per layer
+// slot), decoded by the search space of the preset: NAT's space for the OFA supernets
+// (R = 192 + 4 idx), the small space for mbv3_small (R = 28 + 4 idx).
+nat::subnet_config decode_nat_encoding(const std::string& s, const std::string& preset) {
+  if (preset == "mbv3_small") return nat::search::nat_mbv3_small_space{}.decode_encoding(s);
+  return nat::search::nat_mbv3_space{}.decode_encoding(s);
 }
 
 // --config takes either JSON text or the path of a file holding it (e.g. a net.subnet file).
@@ -107,7 +79,7 @@ int run_info(const std::vector<std::string>& argv) {
   bool have_cfg = false;
   nat::subnet_config cfg;
   if (a.has("encoding")) {
-    cfg = decode_nat_encoding(a.get("encoding"));
+    cfg = decode_nat_encoding(a.get("encoding"), a.get_or("preset", ""));
     have_cfg = true;
   } else if (a.has("config")) {
     cfg = read_config_arg(a.get("config"));
