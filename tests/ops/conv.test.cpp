@@ -21,7 +21,8 @@ struct conv_case {
 TEST_CASE("conv2d matches the naive reference (float, odd sizes, strides, groups, 1x1)") {
   const conv_case cases[] = {{3, 13, 7, 11, 3, 1, 1, 1},  {3, 13, 7, 8, 3, 2, 1, 1},
                              {3, 13, 7, 26, 1, 1, 0, 1},  {2, 12, 9, 6, 5, 2, 2, 3},
-                             {3, 13, 7, 13, 3, 2, 1, 13}, {1, 4, 8, 5, 1, 2, 0, 1}};
+                             {3, 13, 7, 13, 3, 2, 1, 13}, {1, 4, 8, 5, 1, 2, 0, 1},
+                             {8, 5, 7, 6, 1, 1, 0, 1},    {13, 3, 3, 4, 1, 1, 0, 1}};
   for (const auto& cc : cases) {
     CAPTURE(cc.c);
     CAPTURE(cc.k);

@@ -116,6 +116,26 @@ class storage_pool {
   std::size_t misses_ = 0;
 };
 
+/// Scratch array of n elements from the storage pool, returned on destruction: kernels use it
+/// for workspaces so that hot loops reuse warm memory instead of page-faulting fresh allocations.
+template <class T>
+class pooled_buffer {
+ public:
+  explicit pooled_buffer(std::size_t n)
+      : n_(n), data_(static_cast<T*>(storage_pool::instance().allocate((n ? n : 1) * sizeof(T)))) {}
+  pooled_buffer(const pooled_buffer&) = delete;
+  pooled_buffer& operator=(const pooled_buffer&) = delete;
+  ~pooled_buffer() { storage_pool::instance().deallocate(data_, (n_ ? n_ : 1) * sizeof(T)); }
+  /// First element.
+  T* data() const { return data_; }
+  /// Number of elements.
+  std::size_t size() const { return n_; }
+
+ private:
+  std::size_t n_;
+  T* data_;
+};
+
 namespace detail {
 
 /// One block of elements shared by every tensor that views it.

@@ -14,6 +14,7 @@
 #include "nat/core/error.hpp"
 #include "nat/core/parallel.hpp"
 #include "nat/ops/cpu/gemm.hpp"
+#include "nat/tensor/storage.hpp"
 
 namespace nat::ops {
 
@@ -41,6 +42,64 @@ namespace detail {
 
 /// Fixed number of sample blocks for batch reductions: a function of n only (determinism).
 inline std::size_t batch_blocks(std::size_t n) { return std::min<std::size_t>(n, 8); }
+
+/// Samples packed side by side into one pointwise GEMM so that it spans >= 256 columns. At the
+/// supernet's 4x4..8x8 maps a per-sample GEMM has 16..64 columns and Eigen would re-pack the
+/// whole weight matrix for each of them; packing samples costs two cheap copies instead.
+inline std::size_t pointwise_pack(std::size_t hw) {
+  return hw >= 256 ? 1 : (256 + hw - 1) / std::max<std::size_t>(hw, 1);
+}
+
+// dst[r, b*hw + q] = src[b*sample_stride + r*hw + q] for b < nb, r < rows: nb samples' [rows, hw]
+// planes side by side as one [rows, nb*hw] matrix.
+template <class T>
+void pack_samples(const T* src, std::size_t sample_stride, std::size_t nb, std::size_t rows,
+                  std::size_t hw, T* dst) {
+  const std::size_t cols = nb * hw;
+  for (std::size_t b = 0; b < nb; ++b)
+    for (std::size_t r = 0; r < rows; ++r)
+      std::copy(src + b * sample_stride + r * hw, src + b * sample_stride + (r + 1) * hw,
+                dst + r * cols + b * hw);
+}
+
+// The inverse of pack_samples.
+template <class T>
+void unpack_samples(const T* src, std::size_t nb, std::size_t rows, std::size_t hw, T* dst,
+                    std::size_t sample_stride) {
+  const std::size_t cols = nb * hw;
+  for (std::size_t b = 0; b < nb; ++b)
+    for (std::size_t r = 0; r < rows; ++r)
+      std::copy(src + r * cols + b * hw, src + r * cols + (b + 1) * hw,
+                dst + b * sample_stride + r * hw);
+}
+
+// Pointwise (1x1, stride 1, no padding, groups 1) forward or input gradient:
+// out[n] = op(w) · in[n] with op(w) = w [rows_out, rows_in] or, when trans, wᵀ for w [rows_in,
+// rows_out]; samples packed pointwise_pack(hw) at a time.
+template <class T>
+void pointwise_apply(const T* in, const T* w, bool trans, T* out, std::size_t n,
+                     std::size_t rows_in, std::size_t rows_out, std::size_t hw) {
+  const std::size_t pack = std::min(pointwise_pack(hw), std::max<std::size_t>(n, 1));
+  const std::size_t blocks = (n + pack - 1) / pack;
+  const std::size_t ldw = trans ? rows_out : rows_in;
+  nat::parallel_for(0, blocks, 1, [&](std::size_t lo, std::size_t hi) {
+    nat::pooled_buffer<T> ib(pack > 1 ? rows_in * pack * hw : 0),
+        ob(pack > 1 ? rows_out * pack * hw : 0);
+    for (std::size_t blk = lo; blk < hi; ++blk) {
+      const std::size_t n0 = blk * pack, nb = std::min(pack, n - n0);
+      if (nb == 1) {
+        gemm<T>(trans, false, rows_out, hw, rows_in, T(1), w, ldw, in + n0 * rows_in * hw, hw, T(0),
+                out + n0 * rows_out * hw, hw);
+        continue;
+      }
+      const std::size_t cols = nb * hw;
+      pack_samples(in + n0 * rows_in * hw, rows_in * hw, nb, rows_in, hw, ib.data());
+      gemm<T>(trans, false, rows_out, cols, rows_in, T(1), w, ldw, ib.data(), cols, T(0), ob.data(),
+              cols);
+      unpack_samples(ob.data(), nb, rows_out, hw, out + n0 * rows_out * hw, rows_out * hw);
+    }
+  });
+}
 
 // col[(ci*kh+i)*kw+j, oh*ow_n+ow] = x[ci, oh*s-p+i, ow*s-p+j] (zero outside).
 template <class T>
@@ -96,8 +155,17 @@ template <class T>
 void conv2d_forward(const T* x, const T* w, const T* b, T* y, const conv2d_shape& g) {
   const std::size_t ohw = g.out_h() * g.out_w(), hw = g.h * g.w;
   const std::size_t cg = g.cg(), og = g.og(), kk = g.kh * g.kw;
+  if (g.pointwise() && g.groups == 1) {
+    detail::pointwise_apply(x, w, false, y, g.n, g.c, g.o, hw);
+    if (b)
+      nat::parallel_for(0, g.n * g.o, 64, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t p = lo; p < hi; ++p)
+          for (std::size_t q = 0; q < ohw; ++q) y[p * ohw + q] += b[p % g.o];
+      });
+    return;
+  }
   nat::parallel_for(0, g.n, 1, [&](std::size_t lo, std::size_t hi) {
-    std::vector<T> col(g.pointwise() ? 0 : cg * kk * ohw);
+    nat::pooled_buffer<T> col(g.pointwise() ? 0 : cg * kk * ohw);
     for (std::size_t s = lo; s < hi; ++s)
       for (std::size_t gr = 0; gr < g.groups; ++gr) {
         const T* xs = x + (s * g.c + gr * cg) * hw;
@@ -124,8 +192,12 @@ template <class T>
 void conv2d_backward_input(const T* gy, const T* w, T* gx, const conv2d_shape& g) {
   const std::size_t ohw = g.out_h() * g.out_w(), hw = g.h * g.w;
   const std::size_t cg = g.cg(), og = g.og(), kk = g.kh * g.kw;
+  if (g.pointwise() && g.groups == 1) {
+    detail::pointwise_apply(gy, w, true, gx, g.n, g.o, g.c, hw);
+    return;
+  }
   nat::parallel_for(0, g.n, 1, [&](std::size_t lo, std::size_t hi) {
-    std::vector<T> col(g.pointwise() ? 0 : cg * kk * ohw);
+    nat::pooled_buffer<T> col(g.pointwise() ? 0 : cg * kk * ohw);
     for (std::size_t s = lo; s < hi; ++s)
       for (std::size_t gr = 0; gr < g.groups; ++gr) {
         T* gxs = gx + (s * g.c + gr * cg) * hw;
@@ -155,12 +227,35 @@ void conv2d_backward_weight(const T* x, const T* gy, T* gw, T* gb, const conv2d_
     if (gb) std::fill(gb, gb + g.o, T(0));
     return;
   }
-  std::vector<T> partial(nb * wsize), partial_b(gb ? nb * g.o : 0, T(0));
+  nat::pooled_buffer<T> partial(nb * wsize), partial_b(gb ? nb * g.o : 0);
+  std::fill(partial_b.data(), partial_b.data() + partial_b.size(), T(0));
+  const bool packed = g.pointwise() && g.groups == 1 && detail::pointwise_pack(hw) > 1;
+  const std::size_t pack = packed ? detail::pointwise_pack(hw) : 1;
   nat::parallel_for(0, nb, 1, [&](std::size_t lo, std::size_t hi) {
-    std::vector<T> col(g.pointwise() ? 0 : cg * kk * ohw);
+    nat::pooled_buffer<T> col(g.pointwise() ? 0 : cg * kk * ohw);
+    nat::pooled_buffer<T> xb(packed ? g.c * pack * hw : 0), gb_(packed ? g.o * pack * hw : 0);
     for (std::size_t blk = lo; blk < hi; ++blk) {
       const std::size_t s0 = blk * g.n / nb, s1 = (blk + 1) * g.n / nb;
       T* pw = partial.data() + blk * wsize;
+      if (packed) {
+        // gw = Σ gy[n]·x[n]ᵀ as GEMMs over `pack` samples at a time (K = pack·hw).
+        for (std::size_t n0 = s0; n0 < s1; n0 += pack) {
+          const std::size_t m = std::min(pack, s1 - n0), cols = m * hw;
+          detail::pack_samples(x + n0 * g.c * hw, g.c * hw, m, g.c, hw, xb.data());
+          detail::pack_samples(gy + n0 * g.o * hw, g.o * hw, m, g.o, hw, gb_.data());
+          gemm<T>(false, true, g.o, g.c, cols, T(1), gb_.data(), cols, xb.data(), cols,
+                  n0 == s0 ? T(0) : T(1), pw, g.c);
+          if (gb) {
+            T* pb = partial_b.data() + blk * g.o;
+            for (std::size_t oc = 0; oc < g.o; ++oc) {
+              T acc = 0;
+              for (std::size_t q = 0; q < cols; ++q) acc += gb_.data()[oc * cols + q];
+              pb[oc] += acc;
+            }
+          }
+        }
+        continue;
+      }
       for (std::size_t s = s0; s < s1; ++s)
         for (std::size_t gr = 0; gr < g.groups; ++gr) {
           const T* xs = x + (s * g.c + gr * cg) * hw;
@@ -184,15 +279,15 @@ void conv2d_backward_weight(const T* x, const T* gy, T* gw, T* gb, const conv2d_
         }
     }
   });
-  std::copy(partial.begin(), partial.begin() + wsize, gw);
+  std::copy(partial.data(), partial.data() + wsize, gw);
   for (std::size_t blk = 1; blk < nb; ++blk) {
     const T* p = partial.data() + blk * wsize;
     for (std::size_t i = 0; i < wsize; ++i) gw[i] += p[i];
   }
   if (gb) {
-    std::copy(partial_b.begin(), partial_b.begin() + g.o, gb);
+    std::copy(partial_b.data(), partial_b.data() + g.o, gb);
     for (std::size_t blk = 1; blk < nb; ++blk)
-      for (std::size_t i = 0; i < g.o; ++i) gb[i] += partial_b[blk * g.o + i];
+      for (std::size_t i = 0; i < g.o; ++i) gb[i] += partial_b.data()[blk * g.o + i];
   }
 }
 
