@@ -226,13 +226,25 @@ std::atomic<long> g_allocations{0};
 }
 // GCC cannot see that these replacements pair malloc with free and warns; they do.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// Every replaceable non-aligned form, so that no pointer from one allocator reaches another's
+// delete (the aligned forms keep the library's aligned_alloc/free pair).
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 TEST_CASE("no heap allocation per batch after the first") {
   const auto ds = make_dataset(300);
