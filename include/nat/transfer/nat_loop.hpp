@@ -1,0 +1,513 @@
+#pragma once
+/// \file The NAT loop (nat_spec.md §2): archive → surrogate → many-objective search → candidate
+/// subset → high-fidelity evaluation → supernet adaptation → archive re-evaluation, resumable after
+/// a kill.
+///
+/// The loop is independent of how subnets are evaluated: a `task` (the supernet and its data, or
+/// anything else that scores subnet configs) does the expensive work. Its state lives in one run
+/// directory: `config.json`, `space.json`, `archive.jsonl` (append-only), `state.json` (phase of
+/// the current iteration, written atomically) and whatever the task saves. Every phase either
+/// finishes and records itself or is redone on resume; finished evaluations are never lost or
+/// repeated.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nat/core/error.hpp"
+#include "nat/core/file.hpp"
+#include "nat/core/json.hpp"
+#include "nat/core/progress.hpp"
+#include "nat/core/rng.hpp"
+#include "nat/core/subnet_config.hpp"
+#include "nat/evo/crowding_distance.hpp"
+#include "nat/evo/non_dominated_sort.hpp"
+#include "nat/evo/nsga2.hpp"
+#include "nat/evo/nsga3.hpp"
+#include "nat/evo/reference_directions.hpp"
+#include "nat/metrics/correlation.hpp"
+#include "nat/metrics/hypervolume.hpp"
+#include "nat/search/dynamic_mbv3_space.hpp"
+#include "nat/surrogate/factory.hpp"
+#include "nat/transfer/archive.hpp"
+#include "nat/transfer/archive_distribution.hpp"
+#include "nat/transfer/nat_config.hpp"
+#include "nat/transfer/subset_selection.hpp"
+
+namespace nat::transfer {
+
+/// What the loop needs from the task: scores, costs, and adaptation of the shared weights.
+class task {
+ public:
+  virtual ~task() = default;
+  /// Top-1 accuracy (%) of subnet `c` on the search validation split.
+  virtual double evaluate(const subnet_config& c) = 0;
+  /// A cheap objective of `c` by name ("macs", "params", "cpu_latency"); computed exactly.
+  virtual double cost(const std::string& objective, const subnet_config& c) = 0;
+  /// Trains the shared weights for one iteration, drawing subnets from `sample`.
+  virtual void adapt(const std::function<subnet_config(rng&)>& sample, std::size_t iteration,
+                     std::uint64_t seed) = 0;
+  /// Saves the task's mutable state (e.g. the supernet) into `dir`, atomically.
+  virtual void save_state(const std::string& dir) = 0;
+  /// Restores what save_state wrote; false when `dir` holds no state yet.
+  virtual bool load_state(const std::string& dir) = 0;
+};
+
+/// Surrogate quality on one iteration's newly evaluated candidates.
+struct surrogate_record {
+  std::size_t iteration = 0;
+  std::string model;
+  double kendall_tau = std::nan("");
+  double spearman = std::nan("");
+  double rmse = std::nan("");
+};
+
+/// What a run produced (also on disk in the run directory).
+struct nat_result {
+  std::vector<std::size_t> front;   ///< archive ids of the non-dominated subnets
+  std::vector<double> hypervolume;  ///< normalised HV of the archive after each iteration
+  std::vector<surrogate_record> surrogate;
+  std::vector<double> ref_point;  ///< fixed from the initial archive (nat_spec.md §4.5)
+};
+
+/// Observer hooks (all optional).
+struct nat_callbacks {
+  /// Called after every finished iteration (0 = initial archive) with the archive so far.
+  std::function<void(std::size_t iteration, const archive&, const nat_result&)> on_iteration;
+  /// Silences progress output on stderr.
+  bool quiet = false;
+};
+
+namespace detail {
+
+inline bool file_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+inline void make_dirs(const std::string& path) {
+  std::string cur;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && !file_exists(cur) && ::mkdir(cur.c_str(), 0755) != 0 && !file_exists(cur))
+        throw io_error("run_nat: cannot create directory " + cur);
+    }
+    if (i < path.size()) cur += path[i];
+  }
+}
+
+/// Objective rows (err first, then costs) of archive entries.
+inline points objective_rows(const archive& a, const std::vector<std::string>& objectives) {
+  points rows;
+  for (const auto& e : a.entries()) {
+    std::vector<double> r{100.0 - e.val_acc};
+    for (std::size_t j = 1; j < objectives.size(); ++j) r.push_back(e.cost(objectives[j]));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+/// Normalised HV of `rows` against 1.01·ref (nat_spec.md §4.5: normalised by Π|ref|).
+inline double normalised_hv(const points& rows, const std::vector<double>& ref) {
+  std::vector<double> r(ref.size());
+  double vol = 1.0;
+  for (std::size_t j = 0; j < ref.size(); ++j) {
+    r[j] = 1.01 * ref[j];
+    vol *= std::fabs(r[j]) > 0 ? std::fabs(r[j]) : 1.0;
+  }
+  points inside;
+  for (const auto& row : rows) {
+    bool ok = true;
+    for (std::size_t j = 0; j < r.size(); ++j) ok = ok && row[j] < r[j];
+    if (ok) inside.push_back(row);
+  }
+  if (inside.empty()) return 0.0;
+  return metrics::hypervolume(inside, r) / vol;
+}
+
+/// The best `n` rows by non-dominated rank, ties broken by crowding distance (NSGA-II survival).
+inline std::vector<std::size_t> survivors(const points& rows, std::size_t n) {
+  std::vector<std::size_t> out;
+  if (rows.empty()) return out;
+  for (const auto& front : evo::non_dominated_sort(rows)) {
+    if (out.size() + front.size() <= n) {
+      out.insert(out.end(), front.begin(), front.end());
+      continue;
+    }
+    points sub;
+    for (auto i : front) sub.push_back(rows[i]);
+    const auto cd = evo::crowding_distance(sub);
+    std::vector<std::size_t> order(front.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return cd[a] > cd[b]; });
+    for (std::size_t i = 0; out.size() < n; ++i) out.push_back(front[order[i]]);
+    break;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Runs (or resumes) NAT in `run_dir` with `cfg` over `space`, scoring subnets with `t`.
+/// A run directory that already holds a config must have been started with the same settings.
+inline nat_result run_nat(const nat_config& cfg, task& t, const search::dynamic_mbv3_space& space,
+                          const std::string& run_dir, const nat_callbacks& cb = {}) {
+  cfg.validate();
+  for (std::size_t j = 1; j < cfg.objectives.size(); ++j)
+    if (cfg.objectives[j].rfind("err:", 0) == 0)
+      throw not_supported("run_nat: accuracy on several datasets (\"" + cfg.objectives[j] +
+                          "\") needs one task per dataset, which this loop does not take yet");
+  detail::make_dirs(run_dir);
+  const std::string config_path = run_dir + "/config.json", space_path = run_dir + "/space.json",
+                    state_path = run_dir + "/state.json", supernet_dir = run_dir + "/supernet";
+
+  // A resumed run must continue with the settings it started with.
+  const std::string cfg_text = to_json(cfg).dump(2) + "\n";
+  const std::string space_text = space.to_json().dump(2) + "\n";
+  if (detail::file_exists(config_path)) {
+    if (to_json(nat_config_from_json(json::parse(read_file(config_path)))) != to_json(cfg))
+      throw config_error(
+          "run_nat: " + config_path +
+          " holds different settings; resume with the stored config or use a new run "
+          "directory");
+  } else {
+    write_file_atomic(config_path, cfg_text);
+  }
+  if (detail::file_exists(space_path)) {
+    if (json::parse(read_file(space_path)) != space.to_json())
+      throw config_error("run_nat: " + space_path + " describes a different search space");
+  } else {
+    write_file_atomic(space_path, space_text);
+  }
+
+  archive arch(run_dir + "/archive.jsonl");
+  nat_result res;
+  json::value state;
+  std::size_t done_iter = 0;
+  std::string phase = "start";
+  if (detail::file_exists(state_path)) {
+    try {
+      state = json::parse(read_file(state_path));
+      done_iter = static_cast<std::size_t>(state.at("iteration").as_int());
+      phase = state.at("phase").as_string();
+      for (const auto& x : state.at("hypervolume").as_array())
+        res.hypervolume.push_back(x.as_number());
+      for (const auto& x : state.at("ref_point").as_array()) res.ref_point.push_back(x.as_number());
+      for (const auto& s : state.at("surrogate").as_array()) {
+        surrogate_record r;
+        r.iteration = static_cast<std::size_t>(s.at("iteration").as_int());
+        r.model = s.at("model").as_string();
+        auto num = [&](const char* k) {
+          return s.at(k).is_null() ? std::nan("") : s.at(k).as_number();
+        };
+        r.kendall_tau = num("kendall_tau");
+        r.spearman = num("spearman");
+        r.rmse = num("rmse");
+        res.surrogate.push_back(r);
+      }
+    } catch (const error& e) {
+      throw io_error("run_nat: " + state_path + " is corrupt: " + e.what());
+    }
+    if (detail::file_exists(supernet_dir) && !t.load_state(supernet_dir))
+      throw io_error("run_nat: the task could not restore its state from " + supernet_dir);
+  }
+  auto save_state = [&](std::size_t iteration, const std::string& ph, const json::value& extra) {
+    json::value s;
+    s["iteration"] = iteration;
+    s["phase"] = ph;
+    s["hypervolume"] = res.hypervolume;
+    s["ref_point"] = res.ref_point;
+    json::array sur;
+    for (const auto& r : res.surrogate) {
+      json::value v;
+      v["iteration"] = r.iteration;
+      v["model"] = r.model;
+      v["kendall_tau"] = r.kendall_tau;
+      v["spearman"] = r.spearman;
+      v["rmse"] = r.rmse;
+      sur.push_back(v);
+    }
+    s["surrogate"] = json::value(sur);
+    s["extra"] = extra;
+    write_file_atomic(state_path, s.dump(1) + "\n");
+    state = s;
+  };
+
+  const auto& objectives = cfg.objectives;
+  auto costs_of = [&](const subnet_config& c) {
+    std::vector<std::pair<std::string, double>> costs;
+    for (std::size_t j = 1; j < objectives.size(); ++j)
+      costs.emplace_back(objectives[j], t.cost(objectives[j], c));
+    return costs;
+  };
+  auto evaluate_into_archive = [&](const std::vector<search::genome>& genomes,
+                                   std::size_t iteration, const std::vector<double>& predicted,
+                                   const char* label) {
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < genomes.size(); ++i)
+      if (arch.find(space.decode(genomes[i])) == arch.size()) todo.push_back(i);
+    progress_bar bar(label, todo.size(), cb.quiet);
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const auto& g = genomes[todo[k]];
+      archive_entry e;
+      e.iteration = iteration;
+      e.genome = space.repair(g);
+      e.config = space.decode(e.genome);
+      try {
+        e.encoding = space.format_encoding(e.genome);
+      } catch (const error&) {
+        e.encoding.clear();  // spaces with more than 10 choices per gene have no digit encoding
+      }
+      e.val_acc = t.evaluate(e.config);
+      if (!std::isfinite(e.val_acc))
+        throw error("run_nat: the task returned a non-finite accuracy for " +
+                    to_json(e.config).dump());
+      if (!predicted.empty()) e.predicted_err = predicted[todo[k]];
+      e.costs = costs_of(e.config);
+      arch.add(std::move(e));
+      bar.update(k + 1, "last top-1 " + std::to_string(arch.entries().back().val_acc));
+    }
+    bar.finish();
+  };
+
+  // Iteration 0: the initial archive — smallest, largest and uniform random subnets (nat_spec.md
+  // §2).
+  if (done_iter == 0 && phase != "done") {
+    rng gen(cfg.seed);
+    std::vector<search::genome> doe;
+    std::set<std::vector<int>> seen;
+    auto push = [&](search::genome g) {
+      g = space.repair(std::move(g));
+      if (seen.insert(g).second) doe.push_back(std::move(g));
+    };
+    push(space.lower());
+    push(space.upper());
+    const std::size_t n_random =
+        cfg.algorithm == "random" ? cfg.n_doe + cfg.n_iterations * cfg.n_candidates : cfg.n_doe;
+    for (std::size_t tries = 0; doe.size() < n_random && tries < 100 * n_random; ++tries)
+      push(space.sample(gen));
+    evaluate_into_archive(doe, 0, {},
+                          cfg.algorithm == "random" ? "random search" : "initial archive");
+    if (res.ref_point.empty()) {
+      const auto rows = detail::objective_rows(arch, objectives);
+      res.ref_point.assign(objectives.size(), -std::numeric_limits<double>::infinity());
+      for (const auto& r : rows)
+        for (std::size_t j = 0; j < r.size(); ++j)
+          res.ref_point[j] = std::max(res.ref_point[j], r[j]);
+    }
+    res.hypervolume = {
+        detail::normalised_hv(detail::objective_rows(arch, objectives), res.ref_point)};
+    save_state(0, "done", json::value());
+    phase = "done";
+    if (cb.on_iteration) cb.on_iteration(0, arch, res);
+  }
+
+  const std::size_t n_iter = cfg.algorithm == "random" ? 0 : cfg.n_iterations;
+  for (std::size_t it = phase == "done" ? done_iter + 1 : done_iter; it <= n_iter; ++it) {
+    const std::uint64_t it_seed = cfg.seed * 1000003ULL + it;
+    std::vector<search::genome> cands;
+    std::vector<double> predicted;
+    if (!(done_iter == it &&
+          (phase == "candidates" || phase == "evaluated" || phase == "adapted"))) {
+      // Surrogate on the (re-evaluated) archive, then the search on (predicted error, costs...).
+      const auto rows = detail::objective_rows(arch, objectives);
+      std::vector<search::genome> genomes;
+      std::vector<double> err;
+      for (const auto& e : arch.entries()) {
+        genomes.push_back(e.genome);
+        err.push_back(100.0 - e.val_acc);
+      }
+      auto model = surrogate::make_regressor(cfg.surrogate, it_seed);
+      model->fit(space.features(genomes, search::feature_encoding::compact), err);
+
+      evo::problem prob;
+      prob.n_var = space.n_var();
+      prob.n_obj = objectives.size();
+      prob.lower = space.lower_row();
+      prob.upper = space.upper_row();
+      prob.integer.assign(prob.n_var, true);
+      prob.evaluate = [&](const points& X) {
+        std::vector<search::genome> gs;
+        for (const auto& x : X) gs.push_back(space.repair(search::genome_from_row(x)));
+        const auto pred = model->predict(space.features(gs, search::feature_encoding::compact));
+        points F;
+        for (std::size_t i = 0; i < gs.size(); ++i) {
+          std::vector<double> f{pred[i]};
+          const auto c = space.decode(gs[i]);
+          for (std::size_t j = 1; j < objectives.size(); ++j) f.push_back(t.cost(objectives[j], c));
+          F.push_back(std::move(f));
+        }
+        return F;
+      };
+      // Start from the archive's non-dominated members plus random samples (NSV2 seeds the
+      // population with the archive's front).
+      evo::run_options opt;
+      opt.term.n_gen = cfg.search.n_gen;
+      const auto archive_front = evo::non_dominated_sort(rows).front();
+      for (auto i : archive_front)
+        if (opt.initial_X.size() < cfg.search.pop_size)
+          opt.initial_X.push_back(search::genome_to_row(arch[i].genome));
+      evo::result found;
+      if (objectives.size() <= 2) {
+        evo::nsga2_params p;
+        p.pop_size = cfg.search.pop_size;
+        p.use_nat_integer_operators();
+        p.crossover.prob = cfg.search.crossover_prob;
+        p.mutation.eta = cfg.search.mutation_eta;
+        p.save_history = false;
+        found = evo::nsga2(p).solve(prob, opt, it_seed);
+      } else {
+        evo::nsga3_params p;
+        p.pop_size = cfg.search.pop_size;
+        p.use_nat_integer_operators();
+        p.crossover.prob = cfg.search.crossover_prob;
+        p.mutation.eta = cfg.search.mutation_eta;
+        p.save_history = false;
+        // NSGA-III needs at least as many individuals as directions; scaled-down presets shrink
+        // both.
+        const std::size_t n_dirs =
+            std::max(objectives.size(), std::min(cfg.search.n_ref_dirs, cfg.search.pop_size));
+        const auto dirs =
+            evo::riesz_energy_directions(objectives.size(), n_dirs, cfg.search.ref_dirs_seed);
+        found = evo::nsga3(p, dirs).solve(prob, opt, it_seed);
+      }
+      // Candidate subset (nat_spec.md §4.4): drop what the archive has, spread along the costs.
+      std::vector<search::genome> pool;
+      std::vector<double> pool_pred;
+      points pool_costs;
+      std::set<search::genome> seen;
+      for (std::size_t i = 0; i < found.pop.size(); ++i) {
+        auto g = space.repair(search::genome_from_row(
+            std::vector<double>(found.pop.x(i), found.pop.x(i) + found.pop.n_var)));
+        if (arch.find(space.decode(g)) != arch.size() || !seen.insert(g).second) continue;
+        pool_pred.push_back(found.pop.f(i)[0]);
+        pool_costs.emplace_back(found.pop.f(i) + 1, found.pop.f(i) + objectives.size());
+        pool.push_back(std::move(g));
+      }
+      std::vector<std::size_t> pick;
+      if (objectives.size() > 1) {
+        points front_costs;
+        for (auto i : archive_front) front_costs.emplace_back(rows[i].begin() + 1, rows[i].end());
+        subset_selection_params sp{cfg.search.subset_pop_size, cfg.search.subset_n_gen};
+        pick = select_subset(front_costs, pool_costs, cfg.n_candidates, it_seed, sp);
+      } else {
+        std::vector<std::size_t> order(pool.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return pool_pred[a] < pool_pred[b]; });
+        order.resize(std::min(order.size(), cfg.n_candidates));
+        pick = order;
+      }
+      for (auto i : pick) {
+        cands.push_back(pool[i]);
+        predicted.push_back(pool_pred[i]);
+      }
+      // Top up with random unseen subnets when the population had too few new ones.
+      rng gen(it_seed ^ 0x5bd1e995ULL);
+      for (std::size_t tries = 0; cands.size() < cfg.n_candidates && tries < 1000; ++tries) {
+        auto g = space.sample(gen);
+        if (arch.find(space.decode(g)) != arch.size() || !seen.insert(g).second) continue;
+        predicted.push_back(
+            model->predict({space.features(g, search::feature_encoding::compact)})[0]);
+        cands.push_back(std::move(g));
+      }
+      json::value extra;
+      json::array cj;
+      for (const auto& g : cands) cj.push_back(json::value(g));
+      extra["candidates"] = json::value(cj);
+      extra["predicted"] = predicted;
+      extra["model"] = model->name();
+      save_state(it, "candidates", extra);
+      done_iter = it;
+      phase = "candidates";
+    } else {
+      for (const auto& g : state.at("extra").at("candidates").as_array()) {
+        search::genome gg;
+        for (const auto& x : g.as_array()) gg.push_back(static_cast<int>(x.as_int()));
+        cands.push_back(std::move(gg));
+      }
+      for (const auto& x : state.at("extra").at("predicted").as_array())
+        predicted.push_back(x.as_number());
+    }
+
+    if (phase == "candidates") {
+      evaluate_into_archive(cands, it, predicted, "evaluate candidates");
+      // Surrogate quality on the new candidates (nat_spec.md §3, "Monitoring").
+      std::vector<double> pred, truth;
+      for (std::size_t i = 0; i < cands.size(); ++i) {
+        const auto id = arch.find(space.decode(cands[i]));
+        pred.push_back(predicted[i]);
+        truth.push_back(100.0 - arch[id].val_acc);
+      }
+      surrogate_record r;
+      r.iteration = it;
+      r.model = state.at("extra").at("model").as_string();
+      if (pred.size() >= 2) {
+        r.kendall_tau = metrics::kendall_tau(pred, truth);
+        r.spearman = metrics::spearman(pred, truth);
+      }
+      if (!pred.empty()) r.rmse = metrics::rmse(pred, truth);
+      res.surrogate.push_back(r);
+      save_state(it, "evaluated", state.at("extra"));
+      phase = "evaluated";
+    }
+
+    if (phase == "evaluated") {
+      // Supernet adaptation on the top-N archive members' distribution (nat_spec.md §5).
+      if (cfg.adaptation.epochs_per_iteration > 0) {
+        const auto rows = detail::objective_rows(arch, objectives);
+        std::vector<std::vector<int>> top;
+        for (auto i : detail::survivors(rows, cfg.adaptation.top_n)) top.push_back(arch[i].genome);
+        archive_distribution dist(top, space.lower(), space.upper(),
+                                  cfg.adaptation.distribution_smoothing);
+        t.adapt(
+            [&](rng& g) {
+              return space.decode(
+                  dist.sample(g, [&](search::genome x) { return space.repair(std::move(x)); }));
+            },
+            it, it_seed);
+        t.save_state(supernet_dir);
+      }
+      save_state(it, "adapted", state.at("extra"));
+      phase = "adapted";
+    }
+
+    if (phase == "adapted") {
+      // The adapted weights change every subnet's accuracy: re-evaluate the archive (nat_spec.md
+      // §2).
+      if (cfg.reevaluate_archive && cfg.adaptation.epochs_per_iteration > 0) {
+        std::vector<std::size_t> todo;
+        for (const auto& e : arch.entries())
+          if (e.evaluated_at < it) todo.push_back(e.id);
+        progress_bar bar("re-evaluate archive", todo.size(), cb.quiet);
+        for (std::size_t k = 0; k < todo.size(); ++k) {
+          arch.reevaluate(todo[k], it, t.evaluate(arch[todo[k]].config));
+          bar.update(k + 1);
+        }
+        bar.finish();
+      }
+      res.hypervolume.push_back(
+          detail::normalised_hv(detail::objective_rows(arch, objectives), res.ref_point));
+      save_state(it, "done", json::value());
+      phase = "done";
+      done_iter = it;
+      if (cb.on_iteration) cb.on_iteration(it, arch, res);
+    }
+  }
+
+  const auto rows = detail::objective_rows(arch, objectives);
+  res.front = evo::non_dominated_sort(rows).front();
+  std::sort(res.front.begin(), res.front.end());
+  return res;
+}
+
+}  // namespace nat::transfer
