@@ -199,6 +199,7 @@ class wfg {
       if (!dominated) std::copy(q, q + k, s + (ms++) * d_);
     }
     if (k == 4 && stop3_) return hv4_sorted(s, ms);
+    if (k == 5 && stop3_) return hv5_sorted(s, ms);
     double* lim = lim_[k - 1].data();
     double v = 0.0;
     for (std::size_t j = 0; j < ms; ++j) {
@@ -256,6 +257,76 @@ class wfg {
     return v;
   }
 
+  // The k = 5 level on its rows sorted by the 5th coordinate. Like hv4_sorted it avoids sorting
+  // each limit set: one order of the rows by the 4th coordinate (ties by the sum of the first
+  // three) serves every point q. Clipped to q, the rows with r[3] >= q[3] all get q[3] (group 1:
+  // only they can cover q, and only they need sorting, by their clipped sum so that dominators
+  // come first); the others keep r[3] and their order (group 2), and cannot dominate group 1.
+  // The one-pass non-dominated filter then hands hv4_sorted rows already sorted by coordinate 3.
+  double hv5_sorted(const double* s, std::size_t ms) {
+    auto& ord = ord5_;
+    ord.resize(ms);
+    for (std::size_t i = 0; i < ms; ++i) {
+      const double* r = s + i * d_;
+      ord[i] = {r[3], r[0] + r[1] + r[2], i};
+    }
+    std::sort(ord.begin(), ord.end(), [](const tie_key& a, const tie_key& b) {
+      return a.key > b.key || (a.key == b.key && a.tie > b.tie);
+    });
+    double* lim = lim_[4].data();
+    auto& g1 = group1_;
+    double l[4];
+    double v = 0.0;
+    for (std::size_t j = 0; j < ms; ++j) {
+      const double* q = s + j * d_;
+      g1.clear();
+      bool covered = false;
+      std::size_t p2 = 0;
+      for (; p2 < ms && ord[p2].key >= q[3]; ++p2) {
+        const std::size_t i = ord[p2].idx;
+        if (i >= j) continue;
+        const double* r = s + i * d_;
+        if (r[0] >= q[0] && r[1] >= q[1] && r[2] >= q[2]) {
+          covered = true;
+          break;
+        }
+        g1.push_back({std::min(r[0], q[0]) + std::min(r[1], q[1]) + std::min(r[2], q[2]), i});
+      }
+      if (covered) continue;
+      std::sort(g1.begin(), g1.end(),
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      std::size_t kept = 0;
+      auto add = [&]() {
+        for (std::size_t t = 0; t < kept; ++t) {
+          const double* o = lim + t * d_;
+          if (o[0] >= l[0] && o[1] >= l[1] && o[2] >= l[2] && o[3] >= l[3]) return;
+        }
+        std::copy(l, l + 4, lim + (kept++) * d_);
+      };
+      for (const auto& g : g1) {
+        const double* r = s + g.second * d_;
+        l[0] = std::min(r[0], q[0]);
+        l[1] = std::min(r[1], q[1]);
+        l[2] = std::min(r[2], q[2]);
+        l[3] = q[3];
+        add();
+      }
+      for (std::size_t p = p2; p < ms; ++p) {
+        const std::size_t i = ord[p].idx;
+        if (i >= j) continue;
+        const double* r = s + i * d_;
+        l[0] = std::min(r[0], q[0]);
+        l[1] = std::min(r[1], q[1]);
+        l[2] = std::min(r[2], q[2]);
+        l[3] = r[3];
+        add();
+      }
+      const double incl = q[0] * q[1] * q[2] * q[3];
+      v += q[4] * (incl - (kept > 0 ? hv4_sorted(lim, kept) : 0.0));
+    }
+    return v;
+  }
+
   std::size_t d_;
   bool stop3_;
   std::vector<std::vector<double>> lim_, sorted_;
@@ -265,7 +336,8 @@ class wfg {
   };
   // Only one sort is live at a time at any level (each finishes before recursing), so the key
   // buffers are shared across levels.
-  std::vector<tie_key> tie_keys_;
+  std::vector<tie_key> tie_keys_, ord5_;
+  key_buffer group1_;
   key_buffer keys_, order_;
   vector_staircase stair_;
 };
