@@ -5,6 +5,7 @@
 /// tree is fully grown on all samples (shuffled, no bootstrap by default) using a random feature
 /// subset whose size is uniform in {1..d}; the prediction is the trees' mean (Ho 1998, random
 /// subspaces; Breiman 1996, bagging, when `bootstrap` is on).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,8 +26,10 @@ namespace nat::surrogate {
 struct cart_ensemble_params {
   std::size_t n_trees = 1000;   ///< number of trees
   cart_params tree;             ///< settings of every tree
-  bool random_subspace = true;  ///< each tree sees a random feature subset of size U{1..d}
-  bool bootstrap = false;       ///< resample rows with replacement per tree (bagging)
+  bool random_subspace = true;  ///< each tree sees a random feature subset of size U{min..d}
+  /// Smallest feature subset, clamped to d (NAT: 1, i.e. subset sizes uniform in {1..d}).
+  std::size_t min_features = 1;
+  bool bootstrap = false;  ///< resample rows with replacement per tree (bagging)
 };
 
 /// Mean of n_trees CART trees on random feature subsets; seeded, thread-count independent.
@@ -58,7 +61,9 @@ class cart_ensemble : public regressor {
         rng& r = streams[k];
         std::vector<std::size_t> feats;
         if (params_.random_subspace) {
-          const auto m = static_cast<std::size_t>(r.uniform_int(1, static_cast<std::int64_t>(d_)));
+          const auto lo = static_cast<std::int64_t>(
+              std::min(std::max<std::size_t>(params_.min_features, 1), d_));
+          const auto m = static_cast<std::size_t>(r.uniform_int(lo, static_cast<std::int64_t>(d_)));
           auto perm = r.permutation(d_);
           feats.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(m));
         } else {

@@ -178,7 +178,7 @@ class gaussian_process : public regressor {
     d_ = detail::check_training("gaussian_process::fit", X, y);
     fitted_ = false;
     constant_ = detail::is_constant(y);
-    const Eigen::Index n = static_cast<Eigen::Index>(X.size()), d = static_cast<Eigen::Index>(d_);
+    const auto d = static_cast<Eigen::Index>(d_);
     detail::matrix M = detail::to_matrix(X);
     x_mean_ = detail::vector::Zero(d);
     x_scale_ = detail::vector::Ones(d);

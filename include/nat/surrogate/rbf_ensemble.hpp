@@ -4,6 +4,7 @@
 /// NAT's accuracy predictor (Lu et al. 2021, Fig. 2 "random subsets of features -> RBF_1..RBF_k ->
 /// ensemble"; nat_spec.md §3): each member fits a cubic RBF with linear tail on a random feature
 /// subset whose size is uniform in {1..d}; the prediction is the members' mean.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +25,8 @@ namespace nat::surrogate {
 struct rbf_ensemble_params {
   std::size_t n_members = 500;  ///< number of RBF members
   rbf_params member;            ///< kernel settings of every member
+  /// Smallest feature subset, clamped to d (NAT: 1, i.e. subset sizes uniform in {1..d}).
+  std::size_t min_features = 1;
 };
 
 /// Mean of n_members RBF interpolants on random feature subsets; seeded and thread-count
@@ -57,7 +60,9 @@ class rbf_ensemble : public regressor {
     rng r(seed_);
     subsets_.resize(params_.n_members);
     for (auto& s : subsets_) {
-      const auto k = static_cast<std::size_t>(r.uniform_int(1, static_cast<std::int64_t>(d_)));
+      const auto lo =
+          static_cast<std::int64_t>(std::min(std::max<std::size_t>(params_.min_features, 1), d_));
+      const auto k = static_cast<std::size_t>(r.uniform_int(lo, static_cast<std::int64_t>(d_)));
       auto perm = r.permutation(d_);
       s.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(k));
     }
