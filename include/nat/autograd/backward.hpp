@@ -73,10 +73,11 @@ void add_into(const tensor<T>& dst, const tensor<T>& src) {
 // Leaves own a private contiguous gradient buffer (so accumulating in place never touches a
 // tensor an op handed to several inputs); inner nodes add out of place for the same reason.
 template <class T>
-void accumulate(nat::detail::grad_node<T>& n, const tensor<T>& g) {
+void accumulate(nat::detail::grad_node<T>& n, tensor<T> g) {
   if (n.is_leaf) {
     if (!n.grad.defined())
-      n.grad = g.clone();
+      // A fresh buffer nobody else holds becomes the gradient as is; anything shared is copied.
+      n.grad = g.owns_storage_alone() && g.is_contiguous() ? g : g.clone();
     else
       add_into(n.grad, g);
     return;
@@ -157,7 +158,7 @@ void backward(const tensor<T>& output, const tensor<T>& grad_output) {
           throw shape_error(std::string("autograd::backward: op '") + n.op + "' produced a " +
                             "gradient of shape " + to_string(grads[k].shape()) + " for input " +
                             std::to_string(k) + " of shape " + to_string(n.input_shapes[k]));
-        detail::accumulate(*n.inputs[k], grads[k]);
+        detail::accumulate(*n.inputs[k], std::move(grads[k]));
       }
     }
     detail::release(n);

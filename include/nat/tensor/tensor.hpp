@@ -196,6 +196,9 @@ class tensor {
     }
     return true;
   }
+  /// True when this handle is the only one on its storage (autograd adopts such buffers as
+  /// gradients instead of copying them).
+  bool owns_storage_alone() const { return storage_ && storage_.use_count() == 1; }
   /// True when both handles view the same storage block.
   bool shares_storage_with(const tensor& o) const { return storage_ && storage_ == o.storage_; }
 
