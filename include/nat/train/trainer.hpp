@@ -1,0 +1,327 @@
+#pragma once
+/// \file Training of supernets and static networks on an image dataset (nat_spec.md §5.2–5.3,
+/// ofa_spec.md §4): per-batch sampling of k subnets with gradient accumulation, distillation from a
+/// frozen teacher, a random resolution per batch, SGD with a per-step cosine schedule, gradient
+/// clipping, an atomic checkpoint after every epoch and exact resume, a progress bar, and a clear
+/// stop on a non-finite loss (before any broken checkpoint can be written).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nat/autograd/backward.hpp"
+#include "nat/autograd/grad_mode.hpp"
+#include "nat/core/error.hpp"
+#include "nat/core/file.hpp"
+#include "nat/core/progress.hpp"
+#include "nat/core/rng.hpp"
+#include "nat/core/subnet_config.hpp"
+#include "nat/core/timer.hpp"
+#include "nat/data/batch_loader.hpp"
+#include "nat/data/image_dataset.hpp"
+#include "nat/data/transform.hpp"
+#include "nat/elastic/bn_recalibration.hpp"
+#include "nat/elastic/supernet.hpp"
+#include "nat/io/safetensors.hpp"
+#include "nat/nn/optim/lr_schedule.hpp"
+#include "nat/nn/optim/optimizer.hpp"
+#include "nat/ops/arith.hpp"
+#include "nat/ops/loss.hpp"
+#include "nat/train/batch_tensor.hpp"
+
+namespace nat::train {
+
+/// How subnets are drawn for each training step.
+enum class sampling {
+  largest,   ///< always the largest subnet (phase 1 of the warm-up; plain training)
+  uniform,   ///< k uniform random subnets (OFA progressive shrinking, NAT warm-up phase 3)
+  sandwich,  ///< largest, smallest and k−2 random (BigNAS' sandwich rule)
+  custom     ///< `trainer::set_sampler` decides (NAT's archive distribution)
+};
+
+/// Settings of one training run; validated by the trainer.
+struct trainer_config {
+  std::size_t epochs = 1;
+  std::size_t batch_size = 128;
+  double lr = 0.05;  ///< peak learning rate
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 3e-5;  ///< not applied to BN parameters and biases
+  double warmup_epochs = 0;    ///< linear warm-up from warmup_lr
+  double warmup_lr = 0.0;
+  double final_lr = 0.0;   ///< cosine floor
+  double grad_clip = 0.0;  ///< global norm bound on the accumulated gradient; 0 = off
+  double label_smoothing = 0.1;
+  double kd_ratio = 0.0;  ///< loss = (kd·CE_soft + CE)·2/(kd+1) when a teacher is set
+  sampling sample = sampling::largest;
+  std::size_t subnets_per_step = 1;
+  std::vector<std::size_t> resolutions;  ///< per-batch random size; empty = the dataset's own
+  std::uint64_t seed = 0;
+  std::string checkpoint;               ///< path of the per-epoch checkpoint ("" = none)
+  bool resume = false;                  ///< continue from `checkpoint` when it exists
+  bool quiet = false;                   ///< no progress bar
+  std::size_t max_steps_per_epoch = 0;  ///< 0 = the whole epoch (tests and quick runs use less)
+
+  /// Throws config_error naming the first bad setting.
+  void validate() const {
+    auto fail = [](const std::string& m) { throw config_error("trainer_config: " + m); };
+    if (epochs == 0) fail("epochs must be positive");
+    if (batch_size == 0) fail("batch_size must be positive");
+    if (!(lr > 0) || !std::isfinite(lr)) fail("lr must be positive");
+    if (!(momentum >= 0 && momentum < 1)) fail("momentum must lie in [0, 1)");
+    if (!(weight_decay >= 0)) fail("weight_decay must be >= 0");
+    if (!(warmup_epochs >= 0) || warmup_epochs > static_cast<double>(epochs))
+      fail("warmup_epochs must lie in [0, epochs]");
+    if (!(grad_clip >= 0)) fail("grad_clip must be >= 0");
+    if (!(label_smoothing >= 0 && label_smoothing < 1)) fail("label_smoothing must lie in [0, 1)");
+    if (!(kd_ratio >= 0)) fail("kd_ratio must be >= 0");
+    if (subnets_per_step == 0) fail("subnets_per_step must be positive");
+    if (sample == sampling::sandwich && subnets_per_step < 2)
+      fail("sandwich sampling needs subnets_per_step >= 2");
+    if (resume && checkpoint.empty()) fail("resume needs a checkpoint path");
+  }
+};
+
+/// Statistics of one finished epoch.
+struct epoch_stats {
+  std::size_t epoch = 0;
+  double loss = 0;               ///< mean training loss over the epoch's steps and subnets
+  double accuracy = 0;           ///< training top-1 (%) of the sampled subnets
+  double images_per_second = 0;  ///< images through forward+backward per second (all subnets)
+  double seconds = 0;
+};
+
+/// Trains a supernet (or, with sampling::largest, the largest subnet as a plain network).
+template <class T>
+class trainer {
+ public:
+  using sampler_fn = std::function<subnet_config(rng&, std::size_t j)>;
+
+  trainer(elastic::basic_supernet<T>& net, const data::image_dataset& train_set,
+          data::image_transform transform, trainer_config cfg)
+      : net_(net), data_(train_set), transform_(std::move(transform)), cfg_(std::move(cfg)) {
+    cfg_.validate();
+    data::loader_config lc;
+    lc.batch_size = cfg_.batch_size;
+    lc.shuffle = true;
+    lc.drop_last = true;  // equal batches: BN statistics and the step count do not depend on a tail
+    lc.seed = cfg_.seed;
+    for (auto r : cfg_.resolutions) lc.resolutions.push_back(r);
+    loader_ = std::make_unique<data::batch_loader>(data_, transform_, lc);
+    std::vector<nn::optim::named_parameter<T>> params;
+    for (auto& [name, t] : net_.named_parameters()) params.push_back({name, t});
+    nn::optim::sgd_params sp;
+    sp.lr = cfg_.lr;
+    sp.momentum = cfg_.momentum;
+    sp.nesterov = cfg_.nesterov && cfg_.momentum > 0;
+    sp.weight_decay = cfg_.weight_decay;
+    opt_ = std::make_unique<nn::optim::sgd<T>>(std::move(params), sp);
+    const std::size_t per_epoch = steps_per_epoch();
+    const auto warm = static_cast<std::size_t>(std::llround(cfg_.warmup_epochs * per_epoch));
+    schedule_ = nn::optim::cosine_schedule(cfg_.lr, cfg_.epochs * per_epoch, warm, cfg_.warmup_lr,
+                                           cfg_.final_lr);
+  }
+
+  /// A frozen network whose softmax outputs are the distillation targets (kd_ratio > 0).
+  void set_teacher(nn::basic_mobilenet_v3<T>* teacher) { teacher_ = teacher; }
+  /// Chooses subnet j of each step when sampling::custom is configured.
+  void set_sampler(sampler_fn f) { sampler_ = std::move(f); }
+  /// Called after every step with (epoch, step in epoch); may throw to stop (tests simulate kills).
+  void set_step_callback(std::function<void(std::size_t, std::size_t)> f) {
+    on_step_ = std::move(f);
+  }
+  /// Called after every epoch (after its checkpoint is written).
+  void set_epoch_callback(std::function<void(const epoch_stats&)> f) { on_epoch_ = std::move(f); }
+
+  /// Steps per epoch (full batches, capped by max_steps_per_epoch).
+  std::size_t steps_per_epoch() const {
+    const std::size_t n = loader_->batches_per_epoch();
+    return cfg_.max_steps_per_epoch ? std::min(n, cfg_.max_steps_per_epoch) : n;
+  }
+
+  /// Runs the remaining epochs (all of them, or those after the checkpoint when resuming).
+  std::vector<epoch_stats> run() {
+    if (cfg_.sample == sampling::custom && !sampler_)
+      throw config_error("trainer::run: sampling::custom needs set_sampler");
+    if (cfg_.kd_ratio > 0 && !teacher_)
+      throw config_error("trainer::run: kd_ratio > 0 needs set_teacher");
+    std::size_t first_epoch = 0;
+    if (cfg_.resume && file_exists(cfg_.checkpoint)) first_epoch = load_checkpoint();
+    std::vector<epoch_stats> out;
+    for (std::size_t e = first_epoch; e < cfg_.epochs; ++e) {
+      out.push_back(run_epoch(e));
+      if (!cfg_.checkpoint.empty()) save_checkpoint(e + 1);
+      if (on_epoch_) on_epoch_(out.back());
+    }
+    return out;
+  }
+
+ private:
+  static bool file_exists(const std::string& p) {
+    std::FILE* f = std::fopen(p.c_str(), "rb");
+    if (f) std::fclose(f);
+    return f != nullptr;
+  }
+
+  subnet_config pick(rng& g, std::size_t j) {
+    const auto& L = net_.config();
+    switch (cfg_.sample) {
+      case sampling::largest:
+        return L.largest();
+      case sampling::uniform:
+        return net_.sample_active(g);
+      case sampling::sandwich:
+        if (j == 0) return L.largest();
+        if (j == 1) return L.smallest();
+        return net_.sample_active(g);
+      case sampling::custom:
+      default:
+        return sampler_(g, j);
+    }
+  }
+
+  epoch_stats run_epoch(std::size_t epoch) {
+    net_.train(true);
+    const std::size_t steps = steps_per_epoch();
+    progress_bar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg_.epochs),
+                     steps, cfg_.quiet);
+    loader_->start_epoch(epoch, 0);
+    timer clock;
+    double loss_sum = 0, n_correct = 0, n_seen = 0;
+    std::size_t n_loss = 0;
+    for (std::size_t s = 0; s < steps; ++s) {
+      if (!loader_->next(batch_)) break;
+      const auto x = batch_to_tensor<T>(batch_);
+      const std::size_t step = epoch * steps + s;
+      opt_->set_lr(schedule_.at(step));
+      tensor<T> soft;
+      if (teacher_ && cfg_.kd_ratio > 0) {
+        autograd::no_grad guard;
+        soft = softmax_rows(teacher_->forward(x));
+      }
+      // Subnets of a step are a function of (seed, global step) only, so a resumed run draws the
+      // same ones.
+      rng g(cfg_.seed * 0x9E3779B97F4A7C15ULL + step);
+      for (std::size_t j = 0; j < cfg_.subnets_per_step; ++j) {
+        const auto sub = pick(g, j);
+        net_.set_active(sub);
+        const auto logits = net_.forward(x);
+        auto loss = ops::cross_entropy(logits, batch_.labels, static_cast<T>(cfg_.label_smoothing));
+        if (soft.defined()) {
+          const T kd = static_cast<T>(cfg_.kd_ratio);
+          loss = ops::scale(ops::add(ops::scale(ops::soft_cross_entropy(logits, soft), kd), loss),
+                            static_cast<T>(2) / (kd + static_cast<T>(1)));
+        }
+        const double lv = static_cast<double>(loss.item());
+        if (!std::isfinite(lv))
+          throw error("trainer: the loss became " + std::to_string(lv) + " at epoch " +
+                      std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + " (subnet " +
+                      to_json(sub).dump() +
+                      "); stopped before writing a checkpoint — lower the learning rate or check "
+                      "the data");
+        autograd::backward(loss);
+        loss_sum += lv;
+        ++n_loss;
+        n_correct += count_correct(logits, batch_.labels);
+        n_seen += static_cast<double>(batch_.n);
+      }
+      if (cfg_.grad_clip > 0) {
+        const double norm = nn::optim::clip_grad_norm(opt_->parameters(), cfg_.grad_clip);
+        if (!std::isfinite(norm))
+          throw error("trainer: the gradient norm became non-finite at epoch " +
+                      std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
+                      "; stopped before writing a checkpoint");
+      }
+      opt_->step();
+      opt_->zero_grad();
+      char status[128];
+      std::snprintf(status, sizeof status, "loss %.4f acc %.2f%% %.0f img/s", loss_sum / n_loss,
+                    100.0 * n_correct / n_seen, n_seen / clock.seconds());
+      bar.update(s + 1, status);
+      if (on_step_) on_step_(epoch, s);
+    }
+    epoch_stats st;
+    st.epoch = epoch + 1;
+    st.loss = n_loss ? loss_sum / static_cast<double>(n_loss) : 0.0;
+    st.accuracy = n_seen > 0 ? 100.0 * n_correct / n_seen : 0.0;
+    st.seconds = clock.seconds();
+    st.images_per_second = st.seconds > 0 ? n_seen / st.seconds : 0.0;
+    bar.finish();
+    return st;
+  }
+
+  static tensor<T> softmax_rows(const tensor<T>& logits) {
+    const auto l = logits.contiguous();
+    const std::size_t n = l.shape()[0], k = l.shape()[1];
+    auto p = tensor<T>::empty({n, k});
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* a = l.data() + r * k;
+      T* b = p.data() + r * k;
+      T mx = a[0];
+      for (std::size_t j = 1; j < k; ++j) mx = std::max(mx, a[j]);
+      double s = 0;
+      for (std::size_t j = 0; j < k; ++j) s += (b[j] = std::exp(a[j] - mx));
+      for (std::size_t j = 0; j < k; ++j) b[j] = static_cast<T>(b[j] / s);
+    }
+    return p;
+  }
+
+  void save_checkpoint(std::size_t epochs_done) {
+    auto tensors = net_.state_dict();
+    for (auto& kv : opt_->state()) tensors.emplace_back("optimizer." + kv.first, kv.second);
+    std::map<std::string, std::string> meta = {{"epochs_done", std::to_string(epochs_done)},
+                                               {"seed", std::to_string(cfg_.seed)},
+                                               {"format", "nat-trainer-checkpoint-1"}};
+    io::save_safetensors(cfg_.checkpoint, tensors, meta);
+  }
+
+  std::size_t load_checkpoint() {
+    std::map<std::string, std::string> meta;
+    auto file = io::load_safetensors<T>(cfg_.checkpoint, &meta);
+    if (meta["format"] != "nat-trainer-checkpoint-1")
+      throw io_error("trainer: " + cfg_.checkpoint + " is not a nat trainer checkpoint");
+    if (meta["seed"] != std::to_string(cfg_.seed))
+      throw config_error("trainer: " + cfg_.checkpoint + " was written with seed " + meta["seed"] +
+                         ", this run uses " + std::to_string(cfg_.seed));
+    const std::size_t done = std::stoul(meta.at("epochs_done"));
+    // Weights first (all-or-nothing, listing what does not match), then the optimiser state.
+    io::load_safetensors_into(cfg_.checkpoint, net_.state_dict(), /*strict=*/false);
+    std::vector<std::pair<std::string, tensor<T>>> state;
+    for (auto& [name, t] : file)
+      if (name.rfind("optimizer.", 0) == 0) state.emplace_back(name.substr(10), t);
+    opt_->load_state(state);
+    return done;
+  }
+
+  static double count_correct(const tensor<T>& logits, const std::vector<int>& labels) {
+    const auto l = logits.contiguous();
+    const std::size_t n = l.shape()[0], k = l.shape()[1];
+    double c = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* a = l.data() + r * k;
+      const auto best = static_cast<std::size_t>(std::max_element(a, a + k) - a);
+      c += best == static_cast<std::size_t>(labels[r]);
+    }
+    return c;
+  }
+
+  elastic::basic_supernet<T>& net_;
+  const data::image_dataset& data_;
+  data::image_transform transform_;
+  trainer_config cfg_;
+  std::unique_ptr<data::batch_loader> loader_;
+  std::unique_ptr<nn::optim::sgd<T>> opt_;
+  nn::optim::lr_schedule schedule_;
+  nn::basic_mobilenet_v3<T>* teacher_ = nullptr;
+  sampler_fn sampler_;
+  std::function<void(std::size_t, std::size_t)> on_step_;
+  std::function<void(const epoch_stats&)> on_epoch_;
+  data::batch batch_;
+};
+
+}  // namespace nat::train
