@@ -12,6 +12,7 @@
 #include "nat/core/error.hpp"
 #include "nat/core/points.hpp"
 #include "nat/core/rng.hpp"
+#include "nat/evo/detail/power.hpp"
 
 namespace nat::evo {
 
@@ -150,7 +151,7 @@ inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uin
     double e = 0.0;
     for (std::size_t a = 0; a < n; ++a)
       for (std::size_t b = a + 1; b < n; ++b)
-        e += std::pow(std::max(sqdist(P.data() + a * m, P.data() + b * m), 1e-300), -s / 2.0);
+        e += detail::power(std::max(sqdist(P.data() + a * m, P.data() + b * m), 1e-300), -s / 2.0);
     return e;
   };
   std::vector<double> grad(n * m), trial(n * m), tmp;
@@ -162,7 +163,7 @@ inline points riesz_energy_directions(std::size_t n_obj, std::size_t n, std::uin
       for (std::size_t b = a + 1; b < n; ++b) {
         const double d2 = std::max(sqdist(X.data() + a * m, X.data() + b * m), 1e-300);
         // d/dx_a of |x_a - x_b|^-s = -s (x_a - x_b) |x_a - x_b|^-(s+2)
-        const double w = s * std::pow(d2, -(s + 2.0) / 2.0);
+        const double w = s * detail::power(d2, -(s + 2.0) / 2.0);
         for (std::size_t j = 0; j < m; ++j) {
           const double g = w * (X[a * m + j] - X[b * m + j]);
           grad[a * m + j] -= g;
