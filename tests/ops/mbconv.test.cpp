@@ -73,7 +73,7 @@ TEST_CASE("three MBConv blocks train: loss decreases monotonically over 20 SGD s
     tensor h = x;
     for (const auto& b : blocks) h = b(h);
     tensor logits = nat::ops::linear(nat::ops::flatten(nat::ops::global_avg_pool(h)), fc, fc_b);
-    tensor loss = nat::ops::cross_entropy(logits, labels, 0.1f);
+    tensor loss = nat::ops::cross_entropy(logits, labels, 0.1);
     losses.push_back(loss.item());
     nat::autograd::backward(loss);
     for (auto& p : params) {  // plain SGD

@@ -192,7 +192,8 @@ tensor<T> mul(const tensor<T>& a, const tensor<T>& b) {
 
 /// a · x for a constant a.
 template <class T>
-tensor<T> scale(const tensor<T>& x, T a) {
+tensor<T> scale(const tensor<T>& x, double factor) {
+  const T a = T(factor);
   if (!x.defined()) throw shape_error("scale: input is an undefined tensor");
   const tensor<T> xc = x.contiguous();
   auto y = tensor<T>::empty(x.shape());

@@ -82,15 +82,15 @@ tensor<T> log_softmax(const tensor<T>& x) {
 /// smoothing (target = (1−ε)·onehot + ε/K).
 template <class T, class Label>
 tensor<T> cross_entropy(const tensor<T>& logits, const std::vector<Label>& labels,
-                        T label_smoothing = T(0)) {
+                        double label_smoothing = 0.0) {
   detail::require_rank("cross_entropy", "logits", logits, 2);
   const std::size_t n = logits.size(0), k = logits.size(1);
   if (labels.size() != n)
     throw shape_error("cross_entropy: logits have shape " + to_string(logits.shape()) + ", got " +
                       std::to_string(labels.size()) + " labels");
-  if (!(label_smoothing >= T(0) && label_smoothing <= T(1)))
+  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
     throw config_error("cross_entropy: label_smoothing must be in [0, 1]");
-  auto target = tensor<T>::full({n, k}, label_smoothing / T(k));
+  auto target = tensor<T>::full({n, k}, T(label_smoothing / double(k)));
   for (std::size_t r = 0; r < n; ++r) {
     const auto l = labels[r];
     bool negative = false;
@@ -98,7 +98,7 @@ tensor<T> cross_entropy(const tensor<T>& logits, const std::vector<Label>& label
     if (negative || static_cast<std::size_t>(l) >= k)
       throw shape_error("cross_entropy: label " + std::to_string(l) + " at row " +
                         std::to_string(r) + " is outside [0, " + std::to_string(k) + ")");
-    target.data()[r * k + static_cast<std::size_t>(l)] += T(1) - label_smoothing;
+    target.data()[r * k + static_cast<std::size_t>(l)] += T(1.0 - label_smoothing);
   }
   return detail::soft_target_loss("cross_entropy", logits, target);
 }
