@@ -407,7 +407,9 @@ inline double hypervolume(const double* rows, std::size_t n, const std::vector<d
 ///
 /// Algorithms by objective count: 2 — sort and sweep, O(n log n); 3 — sweep over the third
 /// objective with a 2-D staircase (Beume et al. 2009), O(n log n); 4 and more — WFG (While,
-/// Bradstreet & Barone 2012) recursing down to the 3-D sweep.
+/// Bradstreet & Barone 2012) recursing down to the 3-D sweep, with the 4- and 5-objective levels
+/// sorting once per level instead of once per limit set. docs/performance/metrics.md compares it
+/// with pagmo.
 /// Semantics: points that do not strictly dominate ref (some p_i >= r_i) contribute nothing, so
 /// the result is 0 when none does, and for an empty point set. Duplicates and dominated points
 /// are allowed. Throws config_error for an empty or non-finite ref or non-finite points, and
