@@ -3,7 +3,9 @@
 // bandwidth) and a register-only FMA loop (compute peak), both on nat::parallel_for threads.
 //
 // Each kernel benchmark reports GFLOP/s (2 flops per multiply-add; every kernel does
-// n*c*oh*ow*k*k of them) and GB/s of compulsory traffic (each tensor read or written once).
+// n*c*oh*ow*k*k of them) and GB/s of compulsory traffic (each tensor the kernel touches read or
+// written once; write-allocate reads not counted, as in STREAM). NAT_BM_THREADS=1 runs one
+// thread, whose cpu_time is the steadiest measure on a shared machine.
 //   bm_depthwise --benchmark_filter=depthwise --benchmark_format=json
 #include <algorithm>
 #include <cstddef>
@@ -110,7 +112,8 @@ void BM_depthwise_backward(benchmark::State& st) {
                                       p.s);
     benchmark::DoNotOptimize(p.dw.data());
   }
-  report(st, 2 * p.flops(), 2 * (p.in_bytes() + p.out_bytes()));
+  // x and dy read, dx written: dy is read once by the fused pass.
+  report(st, 2 * p.flops(), 2 * p.in_bytes() + p.out_bytes());
 }
 
 /// What one training step of the layer costs: forward, then both gradients.
@@ -122,7 +125,7 @@ void BM_depthwise_fwdbwd(benchmark::State& st) {
                                       p.s);
     benchmark::DoNotOptimize(p.dw.data());
   }
-  report(st, 3 * p.flops(), 3 * (p.in_bytes() + p.out_bytes()));
+  report(st, 3 * p.flops(), 3 * p.in_bytes() + 2 * p.out_bytes());
 }
 
 // (C, H) pairs of the MBv3-small supernet stages at these resolutions, x kernel x stride.
