@@ -5,21 +5,24 @@
 /// oracle they are tested against is nat/ops/reference/depthwise.hpp.
 ///
 /// Method. The feature maps of a MobileNetV3 supernet are tiny (4x4 .. 16x16), so vectorising
-/// across one output row wastes most of a 16-lane register and row-boundary checks dominate. Every
-/// (image, channel) plane is therefore first copied into a zero-bordered scratch plane laid out
-/// with a row pitch P, and the convolution becomes a 1-D sum of shifted copies over the flattened
-/// plane, out[o] = sum_t w_t * base_t[o] for o = oh*P + ow, with no bounds checks at all; the few
-/// columns ow >= out_w computed on the way are discarded. A stride s is turned into s*s stride-1
-/// problems by splitting the padded plane into its s*s phases (even/odd rows x even/odd columns
-/// for s = 2), so no lane is spent on skipped pixels. The input gradient is the same machinery on
-/// dy with the kernel flipped, one phase of dx at a time; the weight gradient is the matching
-/// dot product g_t = sum_o dy[o] * base_t[o], accumulated per lane and reduced once per block.
+/// across one output row wastes most of a 16-lane register and row-boundary checks dominate.
+/// Two paths avoid both (measurements: docs/performance/depthwise.md):
+///  * channel-blocked (float, AVX-512; every supernet shape): a register holds 16 channels of one
+///    pixel; planes are transposed into a zero-bordered [row][col][16] scratch, so every lane is
+///    useful whatever the map size and a stride only changes addresses (detail::cl).
+///  * flat (double, other ISAs, other widths): each plane is copied into a zero-bordered scratch
+///    with row pitch P and the convolution becomes a 1-D sum of shifted copies,
+///    out[o] = sum_t w_t * base_t[o] for o = oh*P + ow, without bounds checks; the columns
+///    ow >= out_w computed on the way are discarded. A stride s becomes s*s stride-1 problems by
+///    splitting the padded plane into its phases (even/odd rows x even/odd columns for s = 2).
+/// In both, the input gradient is the same machinery on dy with the kernel flipped, one phase of
+/// dx at a time, and the weight gradient the matching dot products over the batch.
 ///
-/// Threads and determinism. Forward and input gradient split the n*c planes over
-/// nat::parallel_for; every plane is computed by one thread in a fixed order, so results do not
+/// Threads and determinism. Forward and input gradient split (image, channel) work over
+/// nat::parallel_for; every output is computed by one task in a fixed order, so results do not
 /// depend on the thread count. The weight gradient sums over the batch in fixed blocks of
-/// kWeightBatchBlock images per (channel, block) task into a partial buffer, and the partials are
-/// added in block order afterwards: bitwise identical for any thread count.
+/// kWeightBatchBlock images per (block, channel) partial, and the partials are added in block
+/// order afterwards: bitwise identical for any thread count.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -199,8 +202,6 @@ inline void tap_dot(float* acc, const float* d, const float* const* base, std::s
 }
 #endif
 
-/// Defining NAT_DEPTHWISE_FLAT_ONLY before including this header disables the channel-blocked
-/// path below (for measuring the two against each other).
 /// Planes per parallel task: enough work per task to amortise the scratch set-up, enough tasks to
 /// balance two or more threads.
 inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
@@ -212,11 +213,6 @@ inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
 }
 
 #if defined(__AVX512F__)
-/// Channel-blocked float path. For the 4x4 and 8x8 maps of the late supernet stages even the
-/// flattened planes leave most lanes idle, so here the 16 lanes of a register hold 16 channels of
-/// one pixel instead: every lane does useful work whatever the map size, and the stride only
-/// changes addresses. Planes are transposed into a zero-bordered [row][col][16] scratch with
-/// 16x16 register transposes (about 0.25 shuffles per element) and transposed back at the end.
 // GCC 12 reports _mm512_undefined_ps() inside its own shuffle intrinsics as "maybe
 // uninitialized" once they are inlined here; the value is never read.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -224,6 +220,13 @@ inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
+/// Channel-blocked float path. For the 4x4 and 8x8 maps of the late supernet stages even the
+/// flattened planes leave most lanes idle, so here the 16 lanes of a register hold 16 channels of
+/// one pixel instead: every lane does useful work whatever the map size, and the stride only
+/// changes addresses. Planes are transposed into a zero-bordered [row][col][16] scratch with
+/// 16x16 register transposes (about 0.25 shuffles per element) and transposed back at the end.
+/// Defining NAT_DEPTHWISE_FLAT_ONLY before including this header disables it (to measure the
+/// flat path against it).
 namespace cl {
 
 constexpr std::size_t G = 16;  // channels per group = lanes
