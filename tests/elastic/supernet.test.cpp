@@ -204,3 +204,36 @@ TEST_CASE("recalibrate_bn: running stats = batch-size-weighted mean of batch mea
     CHECK(fc.bn->running_var.at(c) == doctest::Approx((3 * v1 + 5 * v2) / 8).epsilon(1e-4));
   }
 }
+
+TEST_CASE("supernet: OFA w1.2 layout — random subnets extract exactly, names and sizes as OFA") {
+  auto p = nat::elastic::ofa_mbv3_w12(10);
+  nat::elastic::supernet net(p, 30);
+  // OFA's max-size tensors (ofa_spec §1.1, §6): stage-1 first block expands 24 -> 144 with a 7x7
+  // depthwise kernel; stage 5's SE reduces 1152 -> md(1152 // 4) = 288.
+  std::size_t found = 0;
+  for (const auto& [name, t] : net.state_dict()) {
+    if (name == "blocks.1.conv.inverted_bottleneck.conv.conv.weight")
+      found += t.shape() == nat::shape{144, 24, 1, 1};
+    if (name == "blocks.1.conv.depth_conv.conv.conv.weight")
+      found += t.shape() == nat::shape{144, 1, 7, 7};
+    if (name == "blocks.20.conv.depth_conv.se.fc.reduce.weight")
+      found += t.shape() == nat::shape{288, 1152, 1, 1};
+    if (name == "feature_mix_layer.conv.weight") found += t.shape() == nat::shape{1536, 1152, 1, 1};
+    if (name == "classifier.linear.weight") found += t.shape() == nat::shape{10, 1536};
+  }
+  CHECK(found == 5);
+  CHECK(net.blocks.size() == 21);
+  net.eval();
+  nat::rng g(31);
+  for (int i = 0; i < 2; ++i) {
+    auto cfg = net.sample_active(g);
+    cfg.r = 128;
+    net.set_active(cfg);
+    auto sub = net.extract();
+    sub->eval();
+    CHECK(sub->n_parameters() == std::size_t(nat::elastic::count_params(p, cfg)));
+    auto x = nat::tensorf::randn({1, 3, 128, 128}, 32 + i);
+    nat::autograd::no_grad ng;
+    CHECK(max_rel_diff(sub->forward(x), net.forward(x)) < 1e-5);
+  }
+}
