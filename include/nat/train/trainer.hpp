@@ -66,6 +66,11 @@ struct trainer_config {
   bool resume = false;                  ///< continue from `checkpoint` when it exists
   bool quiet = false;                   ///< no progress bar
   std::size_t max_steps_per_epoch = 0;  ///< 0 = the whole epoch (tests and quick runs use less)
+  /// One LR schedule spanning several runs (NAT: 5 epochs per iteration on one cosine over all
+  /// iterations): the schedule covers `schedule_total_epochs` (0 = `epochs`) and this run's first
+  /// epoch sits at `schedule_offset_epochs` within it.
+  std::size_t schedule_total_epochs = 0;
+  std::size_t schedule_offset_epochs = 0;
 
   /// Throws config_error naming the first bad setting.
   void validate() const {
@@ -75,8 +80,9 @@ struct trainer_config {
     if (!(lr > 0) || !std::isfinite(lr)) fail("lr must be positive");
     if (!(momentum >= 0 && momentum < 1)) fail("momentum must lie in [0, 1)");
     if (!(weight_decay >= 0)) fail("weight_decay must be >= 0");
-    if (!(warmup_epochs >= 0) || warmup_epochs > static_cast<double>(epochs))
-      fail("warmup_epochs must lie in [0, epochs]");
+    const std::size_t total = schedule_total_epochs ? schedule_total_epochs : epochs;
+    if (!(warmup_epochs >= 0) || warmup_epochs > static_cast<double>(total))
+      fail("warmup_epochs must lie in [0, epochs of the schedule]");
     if (!(grad_clip >= 0)) fail("grad_clip must be >= 0");
     if (!(label_smoothing >= 0 && label_smoothing < 1)) fail("label_smoothing must lie in [0, 1)");
     if (!(kd_ratio >= 0)) fail("kd_ratio must be >= 0");
@@ -84,6 +90,8 @@ struct trainer_config {
     if (sample == sampling::sandwich && subnets_per_step < 2)
       fail("sandwich sampling needs subnets_per_step >= 2");
     if (resume && checkpoint.empty()) fail("resume needs a checkpoint path");
+    if (schedule_total_epochs && schedule_offset_epochs + epochs > schedule_total_epochs)
+      fail("schedule_offset_epochs + epochs exceed schedule_total_epochs");
   }
 };
 
@@ -123,8 +131,10 @@ class trainer {
     opt_ = std::make_unique<nn::optim::sgd<T>>(std::move(params), sp);
     const std::size_t per_epoch = steps_per_epoch();
     const auto warm = static_cast<std::size_t>(std::llround(cfg_.warmup_epochs * per_epoch));
-    schedule_ = nn::optim::cosine_schedule(cfg_.lr, cfg_.epochs * per_epoch, warm, cfg_.warmup_lr,
-                                           cfg_.final_lr);
+    const std::size_t total = cfg_.schedule_total_epochs ? cfg_.schedule_total_epochs : cfg_.epochs;
+    schedule_ =
+        nn::optim::cosine_schedule(cfg_.lr, total * per_epoch, std::min(warm, total * per_epoch),
+                                   cfg_.warmup_lr, cfg_.final_lr);
   }
 
   /// A frozen network whose softmax outputs are the distillation targets (kd_ratio > 0).
@@ -197,7 +207,7 @@ class trainer {
     for (std::size_t s = 0; s < steps; ++s) {
       if (!loader_->next(batch_)) break;
       const auto x = batch_to_tensor<T>(batch_);
-      const std::size_t step = epoch * steps + s;
+      const std::size_t step = (cfg_.schedule_offset_epochs + epoch) * steps + s;
       opt_->set_lr(schedule_.at(step));
       tensor<T> soft;
       if (teacher_ && cfg_.kd_ratio > 0) {

@@ -1,0 +1,112 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <nat/transfer/supernet_task.hpp>
+
+namespace {
+
+nat::elastic::supernet_config tiny_layout() {
+  nat::elastic::supernet_config p = nat::elastic::mbv3_small(1, 3);
+  p.name = "tiny";
+  p.first_conv_channels = 8;
+  p.first_block_channels = 8;
+  p.stages = {{8, 2, false, nat::nn::activation::relu}, {12, 2, true, nat::nn::activation::hswish}};
+  p.final_expand_channels = 24;
+  p.feature_mix_channels = 32;
+  p.resolutions = {12, 16};
+  p.dropout = 0.0;
+  p.validate();
+  return p;
+}
+
+nat::data::image_dataset tiny_data(std::size_t n, std::uint64_t seed) {
+  nat::rng g(seed);
+  std::vector<std::uint8_t> px(n * 144);
+  std::vector<int> labels(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int c = static_cast<int>(g.index(3));
+    labels[i] = c;
+    for (std::size_t p = 0; p < 144; ++p) px[i * 144 + p] = static_cast<std::uint8_t>(g.index(60));
+    for (int y = 4; y < 8; ++y)
+      for (int x = 0; x < 4; ++x) px[i * 144 + y * 12 + c * 4 + x] = 230;
+  }
+  return nat::data::image_dataset("tiny", 1, 12, 12, std::move(px), std::move(labels), 3);
+}
+
+nat::transfer::nat_config tiny_run() {
+  auto c = nat::transfer::quick_preset();
+  c.surrogate = "rbf";
+  c.n_doe = 12;
+  c.n_iterations = 2;
+  c.n_candidates = 2;
+  c.search.pop_size = 10;
+  c.search.n_gen = 3;
+  c.search.subset_pop_size = 10;
+  c.search.subset_n_gen = 5;
+  c.adaptation.top_n = 6;
+  c.adaptation.batch_size = 16;
+  c.adaptation.subnets_per_step = 2;
+  c.evaluation.bn_calibration_images = 32;
+  c.evaluation.bn_calibration_batch = 16;
+  c.evaluation.eval_batch = 32;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("supernet task: NAT on a tiny supernet runs end to end and resumes to the same archive") {
+  const auto train = tiny_data(96, 1), val = tiny_data(48, 2);
+  const nat::search::dynamic_mbv3_space space({12, 16}, {1.0}, {3, 5, 7}, {3, 4, 6}, 2, 4, 2,
+                                              "tiny");
+  const auto cfg = tiny_run();
+  nat::data::transform_config tf;
+  nat::transfer::nat_callbacks cb;
+  cb.quiet = true;
+  auto run = [&](const std::string& dir, int kill_after_evals) {
+    nat::elastic::supernet net(tiny_layout(), 5);
+    nat::transfer::supernet_task t(net, train, val, tf, cfg);
+    t.set_quiet(true);
+    t.set_max_steps_per_epoch(3);
+    struct killing_task : nat::transfer::task {
+      nat::transfer::task& inner;
+      int left;
+      killing_task(nat::transfer::task& t, int n) : inner(t), left(n) {}
+      double evaluate(const nat::subnet_config& c) override {
+        if (left-- == 0) throw std::runtime_error("killed");
+        return inner.evaluate(c);
+      }
+      double cost(const std::string& o, const nat::subnet_config& c) override {
+        return inner.cost(o, c);
+      }
+      void adapt(const std::function<nat::subnet_config(nat::rng&)>& s, std::size_t i,
+                 std::uint64_t seed) override {
+        inner.adapt(s, i, seed);
+      }
+      void save_state(const std::string& d) override { inner.save_state(d); }
+      bool load_state(const std::string& d) override { return inner.load_state(d); }
+    } k(t, kill_after_evals);
+    return nat::transfer::run_nat(cfg, k, space, dir, cb);
+  };
+  const std::string base = "/tmp/nat_supernet_task_" + std::to_string(::getpid());
+  std::system(("rm -rf " + base + "_a " + base + "_b").c_str());
+  const auto res = run(base + "_a", -1);
+  nat::transfer::archive a(base + "_a/archive.jsonl");
+  CHECK(a.size() == cfg.n_doe + cfg.n_iterations * cfg.n_candidates);
+  for (const auto& e : a.entries()) {
+    CHECK(e.val_acc >= 0.0);
+    CHECK(e.val_acc <= 100.0);
+    CHECK(e.cost("macs") > 0);
+  }
+  CHECK(res.hypervolume.size() == cfg.n_iterations + 1);
+  // Killed after the initial archive plus the first candidate, during iteration 1; then resumed.
+  CHECK_THROWS(run(base + "_b", static_cast<int>(cfg.n_doe) + 1));
+  run(base + "_b", -1);
+  nat::transfer::archive b(base + "_b/archive.jsonl");
+  REQUIRE(b.size() == a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    CHECK(b[i].genome == a[i].genome);
+    CHECK(b[i].val_acc == a[i].val_acc);
+  }
+  std::system(("rm -rf " + base + "_a " + base + "_b").c_str());
+}
