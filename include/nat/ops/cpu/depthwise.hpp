@@ -394,6 +394,58 @@ void conv_plane(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff
   }
 }
 
+/// Forward rows in blocks of NR, each block running only the tap rows i that reach a real input
+/// row for some output row of the block: the others read nothing but zero padding. On a 4x4 map
+/// with k = 7 and pad 3 only 4 of 7 tap rows matter per output row; blocks of 2 rows (8
+/// accumulators, still enough to keep both FMA units busy) skip ~30% of the FMAs there, the
+/// default blocks ~15% on 8x8 and ~10% on 16x16 maps. Skipped terms are exact zeros.
+template <int NW, int NR, int ISC>
+void forward_rows(const float* xs, std::ptrdiff_t in_row, float* ys, std::ptrdiff_t out_row,
+                  std::size_t oh, const float* wt, const std::ptrdiff_t* tap_off,
+                  const depthwise_shape& s) {
+  const std::size_t k = s.k;
+  std::size_t r = 0;
+  auto block = [&](auto nr_tag) {
+    constexpr int R = decltype(nr_tag)::value;
+    // Padded input row of output row r+rr, tap row i: (r+rr)*stride + i; real rows are
+    // [pad, pad+h). The last row of the block bounds i from below, the first from above.
+    const std::size_t last = (r + R - 1) * s.stride, first = r * s.stride;
+    const std::size_t i_lo = s.pad > last ? std::min(k, s.pad - last) : 0;
+    const std::size_t i_hi = std::min(k, s.pad + s.h > first ? s.pad + s.h - first : 0);
+    const std::size_t t0 = i_lo * k, nt = i_hi > i_lo ? (i_hi - i_lo) * k : 0;
+    conv_rows<NW, R, ISC, 1>(xs + r * in_row, in_row, ys + r * out_row, out_row, wt + t0 * G,
+                             tap_off + t0, nt);
+    r += R;
+  };
+  while (r + NR <= oh) block(std::integral_constant<int, NR>{});
+  if constexpr (NR > 2)
+    while (r + 2 <= oh) block(std::integral_constant<int, 2>{});
+  while (r < oh) block(std::integral_constant<int, 1>{});
+}
+
+template <int ISC>
+void forward_plane(const float* xs, std::ptrdiff_t in_row, float* ys, std::ptrdiff_t out_row,
+                   std::size_t oh, std::size_t ow, const float* wt, const std::ptrdiff_t* tap_off,
+                   const depthwise_shape& s) {
+  switch (ow) {
+    case 16:
+      forward_rows<16, 1, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
+      break;
+    case 8:
+      forward_rows<8, 2, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
+      break;
+    case 4:
+      if (s.k >= 5)
+        forward_rows<4, 2, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
+      else
+        forward_rows<4, 4, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
+      break;
+    default:
+      forward_rows<2, 8, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
+      break;
+  }
+}
+
 /// First 64-byte aligned element of v (allocated 16 floats longer than needed). Every pixel is
 /// one 64-byte vector, so an aligned base makes every load and store of the path aligned; from
 /// 16-byte aligned malloc memory three in four would split across cache lines.
@@ -442,9 +494,9 @@ inline bool forward(const float* x, const float* w, float* y, const depthwise_sh
       const std::ptrdiff_t in_row = std::ptrdiff_t(st * pitch * G),
                            out_row = std::ptrdiff_t(ow * G);
       if (st == 1)
-        conv_plane<1, 1>(xs, in_row, ys, out_row, oh, ow, wg + g * kk * G, off.data(), kk);
+        forward_plane<1>(xs, in_row, ys, out_row, oh, ow, wg + g * kk * G, off.data(), s);
       else
-        conv_plane<2, 1>(xs, in_row, ys, out_row, oh, ow, wg + g * kk * G, off.data(), kk);
+        forward_plane<2>(xs, in_row, ys, out_row, oh, ow, wg + g * kk * G, off.data(), s);
       from_channel_last(ys, ohw, y + (n * s.c + c0) * ohw, ohw, nc, stage);
     }
   });
