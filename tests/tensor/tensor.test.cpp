@@ -79,6 +79,10 @@ TEST_CASE("storage pool reuses released buffers") {
   CHECK(pool.hits() == hits + 1);
   CHECK(t2.data() == first);
   CHECK(nat::storage_pool::bucket_bytes(1) == 64);
+  for (std::size_t b : {1u, 65u, 130u, 160u, 1000u, 5000u, 123457u}) {
+    CHECK(nat::storage_pool::bucket_bytes(b) % 64 == 0);  // aligned_alloc's requirement
+    CHECK(nat::storage_pool::bucket_bytes(b) >= b);
+  }
   CHECK(nat::storage_pool::bucket_bytes(1000) >= 1000);
   CHECK(nat::storage_pool::bucket_bytes(1000) <= 1250);
 }

@@ -96,12 +96,13 @@ class storage_pool {
     max_cached_bytes_ = bytes;
   }
 
-  /// Bucket size for a request: 64 bytes minimum, then 4 sizes per power of two.
+  /// Bucket size for a request: a multiple of 64 bytes, 4 sizes per power of two from 256 bytes.
   static std::size_t bucket_bytes(std::size_t bytes) {
     if (bytes <= alignment) return alignment;
     std::size_t p = alignment;
     while (p * 2 < bytes) p *= 2;  // p < bytes <= 2p
-    const std::size_t step = p / 4;
+    // aligned_alloc wants a multiple of the alignment, so small buckets step by 64 bytes.
+    const std::size_t step = p / 4 > alignment ? p / 4 : alignment;
     return (bytes + step - 1) / step * step;
   }
 
