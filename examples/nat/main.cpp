@@ -12,11 +12,16 @@
 
 namespace nat_cli {
 int run_info(const std::vector<std::string>& args);
-}
+int run_search(const std::vector<std::string>& args);
+int run_train_supernet(const std::vector<std::string>& args);
+}  // namespace nat_cli
 
 namespace {
 
 const nat_cli::command commands[] = {
+    {"search", "NAT on a dataset: a Pareto front of ready-to-use subnets", nat_cli::run_search},
+    {"train-supernet", "warm a supernet up on a dataset (largest, sort, supernet + KD)",
+     nat_cli::run_train_supernet},
     {"info", "architecture, MACs, parameters and search-space size of a subnet", nat_cli::run_info},
 };
 

@@ -46,6 +46,7 @@ nat::transfer::nat_config tiny_run() {
   c.adaptation.top_n = 6;
   c.adaptation.batch_size = 16;
   c.adaptation.subnets_per_step = 2;
+  c.adaptation.max_steps_per_epoch = 3;
   c.evaluation.bn_calibration_images = 32;
   c.evaluation.bn_calibration_batch = 16;
   c.evaluation.eval_batch = 32;
@@ -66,7 +67,6 @@ TEST_CASE("supernet task: NAT on a tiny supernet runs end to end and resumes to 
     nat::elastic::supernet net(tiny_layout(), 5);
     nat::transfer::supernet_task t(net, train, val, tf, cfg);
     t.set_quiet(true);
-    t.set_max_steps_per_epoch(3);
     struct killing_task : nat::transfer::task {
       nat::transfer::task& inner;
       int left;

@@ -43,11 +43,11 @@ struct synthetic_task : nat::transfer::task {
     ++adaptations;
   }
   void save_state(const std::string& dir) override {
-    nat::transfer::detail::make_dirs(dir);
+    nat::make_dirs(dir);
     nat::write_file_atomic(dir + "/state", std::to_string(adaptations));
   }
   bool load_state(const std::string& dir) override {
-    if (!nat::transfer::detail::file_exists(dir + "/state")) return false;
+    if (!nat::file_exists(dir + "/state")) return false;
     adaptations = std::stoi(nat::read_file(dir + "/state"));
     return true;
   }

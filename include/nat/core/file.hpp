@@ -2,6 +2,7 @@
 /// \file Whole-file reads and atomic writes (temp file + fsync + rename), so a killed job never
 /// leaves a half-written checkpoint, archive or weights file behind.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,6 +77,29 @@ inline void append_line_durable(const std::string& path, const std::string& line
   }
   ::fsync(fd);
   ::close(fd);
+}
+
+/// True when `path` names an existing file or directory.
+inline bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+/// Creates `path` and its missing parents (mkdir -p); io_error naming the directory on failure.
+inline void make_dirs(const std::string& path) {
+  std::string cur;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if ((i == path.size() || path[i] == '/') && !cur.empty() && !file_exists(cur) &&
+        ::mkdir(cur.c_str(), 0755) != 0 && !file_exists(cur))
+      throw io_error("make_dirs: cannot create directory " + cur + ": " + std::strerror(errno));
+    if (i < path.size()) cur += path[i];
+  }
+}
+
+/// The directory part of `path` ("" when it has none).
+inline std::string parent_dir(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
 }  // namespace nat

@@ -161,7 +161,7 @@ class trainer {
     if (cfg_.kd_ratio > 0 && !teacher_)
       throw config_error("trainer::run: kd_ratio > 0 needs set_teacher");
     std::size_t first_epoch = 0;
-    if (cfg_.resume && file_exists(cfg_.checkpoint)) first_epoch = load_checkpoint();
+    if (cfg_.resume && nat::file_exists(cfg_.checkpoint)) first_epoch = load_checkpoint();
     std::vector<epoch_stats> out;
     for (std::size_t e = first_epoch; e < cfg_.epochs; ++e) {
       out.push_back(run_epoch(e));
@@ -172,12 +172,6 @@ class trainer {
   }
 
  private:
-  static bool file_exists(const std::string& p) {
-    std::FILE* f = std::fopen(p.c_str(), "rb");
-    if (f) std::fclose(f);
-    return f != nullptr;
-  }
-
   subnet_config pick(rng& g, std::size_t j) {
     const auto& L = net_.config();
     switch (cfg_.sample) {

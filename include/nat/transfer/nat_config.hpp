@@ -27,6 +27,7 @@ struct adaptation_config {
   double label_smoothing = 0.0;
   std::size_t top_n = 150;  ///< archive members whose encodings define the sampling distribution
   double distribution_smoothing = 0.0;  ///< pseudo-count per category (0 = empirical frequencies)
+  std::size_t max_steps_per_epoch = 0;  ///< cap on the steps of an adaptation epoch (0 = whole)
 };
 
 /// The evolutionary search on the surrogate (nat_spec.md §4.1–4.2).
@@ -174,6 +175,7 @@ inline json::value to_json(const nat_config& c) {
   a["label_smoothing"] = c.adaptation.label_smoothing;
   a["top_n"] = c.adaptation.top_n;
   a["distribution_smoothing"] = c.adaptation.distribution_smoothing;
+  a["max_steps_per_epoch"] = c.adaptation.max_steps_per_epoch;
   auto& s = v["search"];
   s["pop_size"] = c.search.pop_size;
   s["n_gen"] = c.search.n_gen;
@@ -232,7 +234,7 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
     check_keys(a,
                {"epochs_per_iteration", "batch_size", "subnets_per_step", "lr", "momentum",
                 "weight_decay", "warmup_epochs", "warmup_lr", "grad_clip", "kd_ratio",
-                "label_smoothing", "top_n", "distribution_smoothing"},
+                "label_smoothing", "top_n", "distribution_smoothing", "max_steps_per_epoch"},
                "adaptation.");
     auto& d = c.adaptation;
     if (a.contains("epochs_per_iteration"))
@@ -250,6 +252,8 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
     if (a.contains("top_n")) d.top_n = size(a.at("top_n"));
     if (a.contains("distribution_smoothing"))
       d.distribution_smoothing = a.at("distribution_smoothing").as_number();
+    if (a.contains("max_steps_per_epoch"))
+      d.max_steps_per_epoch = size(a.at("max_steps_per_epoch"));
   }
   if (v.contains("search")) {
     const auto& s = v.at("search");

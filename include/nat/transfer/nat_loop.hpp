@@ -9,7 +9,6 @@
 /// the current iteration, written atomically) and whatever the task saves. Every phase either
 /// finishes and records itself or is redone on resume; finished evaluations are never lost or
 /// repeated.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -88,22 +87,6 @@ struct nat_callbacks {
 
 namespace detail {
 
-inline bool file_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-inline void make_dirs(const std::string& path) {
-  std::string cur;
-  for (std::size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!cur.empty() && !file_exists(cur) && ::mkdir(cur.c_str(), 0755) != 0 && !file_exists(cur))
-        throw io_error("run_nat: cannot create directory " + cur);
-    }
-    if (i < path.size()) cur += path[i];
-  }
-}
-
 /// Objective rows (err first, then costs) of archive entries.
 inline points objective_rows(const archive& a, const std::vector<std::string>& objectives) {
   points rows;
@@ -166,14 +149,14 @@ inline nat_result run_nat(const nat_config& cfg, task& t, const search::dynamic_
     if (cfg.objectives[j].rfind("err:", 0) == 0)
       throw not_supported("run_nat: accuracy on several datasets (\"" + cfg.objectives[j] +
                           "\") needs one task per dataset, which this loop does not take yet");
-  detail::make_dirs(run_dir);
+  make_dirs(run_dir);
   const std::string config_path = run_dir + "/config.json", space_path = run_dir + "/space.json",
                     state_path = run_dir + "/state.json", supernet_dir = run_dir + "/supernet";
 
   // A resumed run must continue with the settings it started with.
   const std::string cfg_text = to_json(cfg).dump(2) + "\n";
   const std::string space_text = space.to_json().dump(2) + "\n";
-  if (detail::file_exists(config_path)) {
+  if (file_exists(config_path)) {
     if (to_json(nat_config_from_json(json::parse(read_file(config_path)))) != to_json(cfg))
       throw config_error(
           "run_nat: " + config_path +
@@ -182,7 +165,7 @@ inline nat_result run_nat(const nat_config& cfg, task& t, const search::dynamic_
   } else {
     write_file_atomic(config_path, cfg_text);
   }
-  if (detail::file_exists(space_path)) {
+  if (file_exists(space_path)) {
     if (json::parse(read_file(space_path)) != space.to_json())
       throw config_error("run_nat: " + space_path + " describes a different search space");
   } else {
@@ -194,7 +177,7 @@ inline nat_result run_nat(const nat_config& cfg, task& t, const search::dynamic_
   json::value state;
   std::size_t done_iter = 0;
   std::string phase = "start";
-  if (detail::file_exists(state_path)) {
+  if (file_exists(state_path)) {
     try {
       state = json::parse(read_file(state_path));
       done_iter = static_cast<std::size_t>(state.at("iteration").as_int());
@@ -217,7 +200,7 @@ inline nat_result run_nat(const nat_config& cfg, task& t, const search::dynamic_
     } catch (const error& e) {
       throw io_error("run_nat: " + state_path + " is corrupt: " + e.what());
     }
-    if (detail::file_exists(supernet_dir) && !t.load_state(supernet_dir))
+    if (file_exists(supernet_dir) && !t.load_state(supernet_dir))
       throw io_error("run_nat: the task could not restore its state from " + supernet_dir);
   }
   auto save_state = [&](std::size_t iteration, const std::string& ph, const json::value& extra) {

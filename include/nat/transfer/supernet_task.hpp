@@ -100,7 +100,7 @@ class basic_supernet_task : public task {
       if (r >= min_res_ && r <= max_res_) tc.resolutions.push_back(static_cast<std::size_t>(r));
     tc.seed = seed;
     tc.quiet = quiet_;
-    tc.max_steps_per_epoch = max_steps_;
+    tc.max_steps_per_epoch = a.max_steps_per_epoch;
     // One cosine schedule over all iterations (nat_spec.md §5.2).
     tc.schedule_total_epochs = cfg_.n_iterations * a.epochs_per_iteration;
     tc.schedule_offset_epochs = (iteration - 1) * a.epochs_per_iteration;
@@ -113,15 +113,15 @@ class basic_supernet_task : public task {
 
   /// Saves the supernet and the teacher (a resumed run must distil from the same teacher).
   void save_state(const std::string& dir) override {
-    detail::make_dirs(dir);
+    make_dirs(dir);
     io::save_safetensors(dir + "/supernet.safetensors", net_.state_dict());
     if (teacher_) io::save_safetensors(dir + "/teacher.safetensors", teacher_->state_dict());
   }
 
   bool load_state(const std::string& dir) override {
     const std::string path = dir + "/supernet.safetensors";
-    if (!detail::file_exists(path)) return false;
-    if (detail::file_exists(dir + "/teacher.safetensors")) {
+    if (!file_exists(path)) return false;
+    if (file_exists(dir + "/teacher.safetensors")) {
       make_teacher();  // the structure of the largest subnet; its weights come from the file
       io::load_safetensors_into(dir + "/teacher.safetensors", teacher_->state_dict());
     }
@@ -131,16 +131,14 @@ class basic_supernet_task : public task {
 
   /// Restricts adaptation's per-batch resolutions to [lo, hi] (the search space's range).
   void set_resolution_range(int lo, int hi) { min_res_ = lo, max_res_ = hi; }
-  /// Caps the steps of each adaptation epoch (quick runs); 0 = whole epochs.
-  void set_max_steps_per_epoch(std::size_t n) { max_steps_ = n; }
 
  private:
   void make_teacher() {
     const auto active = net_.active();
     const auto largest = net_.config().largest();
     net_.set_active(largest);
-    // Its BN statistics must not depend on which subnets were evaluated before (a resumed run has not
-    // seen them), so they are recalibrated for the largest subnet first.
+    // Its BN statistics must not depend on which subnets were evaluated before (a resumed run has
+    // not seen them), so they are recalibrated for the largest subnet first.
     elastic::recalibrate_bn(net_, calibration(static_cast<std::size_t>(largest.r)));
     teacher_ = net_.extract();
     teacher_->eval();
@@ -166,7 +164,6 @@ class basic_supernet_task : public task {
   bool has_lut_ = false;
   bool quiet_ = false;
   int min_res_ = 0, max_res_ = 1 << 30;
-  std::size_t max_steps_ = 0;
   std::unique_ptr<nn::basic_mobilenet_v3<T>> teacher_;
   std::map<std::size_t, std::vector<tensor<T>>> calib_;
 };

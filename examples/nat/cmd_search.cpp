@@ -1,0 +1,273 @@
+// `nat search`: the product. Given a dataset and a supernet (a trained one from models/, or one
+// warmed up first), NAT returns a front of task-specific subnets under several objectives in a run
+// directory that a killed run resumes from (`--resume DIR`).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "nat/core/file.hpp"
+#include "nat/core/json.hpp"
+#include "nat/core/parallel.hpp"
+#include "nat/core/timer.hpp"
+#include "nat/evo/non_dominated_sort.hpp"
+#include "nat/metrics/high_tradeoff.hpp"
+#include "nat/search/dynamic_mbv3_space.hpp"
+#include "nat/transfer/nat_loop.hpp"
+#include "nat/transfer/report.hpp"
+#include "nat/transfer/supernet_task.hpp"
+#include "options.hpp"
+#include "task_data.hpp"
+#include "warmup.hpp"
+
+namespace nat_cli {
+
+namespace {
+
+const std::vector<option> search_options = {
+    {"dataset", "NAME", "fashion-mnist (default), digits, or idx:DIR"},
+    {"data", "PATH", "dataset location (default: the Debian package's)"},
+    {"preset", "P", "settings: quick (default, ~20 min on 2 cores) or paper (nat_spec.md)"},
+    {"config", "FILE", "JSON settings (see config.json of a run) applied over the preset"},
+    {"supernet", "FILE",
+     "trained supernet weights (default models/<dataset>_<layout>.safetensors "
+     "when present, else one is warmed up first)"},
+    {"layout", "P", "supernet layout: mbv3_small (default) or ofa_mbv3_w10/_w12"},
+    {"objectives", "LIST", "err plus any of macs, params, cpu_latency (default err,macs)"},
+    {"algorithm", "A", "nat (default) or random (same supernet and evaluation budget)"},
+    {"surrogate", "S", "rbf, rbf_ensemble, gp, cart, cart_ensemble, mlp or as (default)"},
+    {"seed", "N", "random seed (default 0)"},
+    {"run-dir", "DIR", "where the run lives (default runs/<timestamp>; runs/latest points to it)"},
+    {"resume", "DIR", "continue the run in DIR after a kill (settings come from DIR)"},
+    {"warmup-epochs", "N,M", "warm-up without a supernet: epochs of phases 1 and 3 (default 1,1)"},
+    {"warmup-max-steps", "N", "warm-up: cap the steps of every epoch (default 150)"},
+    {"threads", "N", "worker threads (default: all cores)"},
+    {"quiet", "", "no progress output"},
+    {"json", "", "print the front as one JSON object on stdout"},
+};
+
+std::string timestamp() {
+  char buf[32];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto c = s.find(',', pos);
+    out.push_back(s.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
+    if (c == std::string::npos) break;
+    pos = c + 1;
+  }
+  return out;
+}
+
+// Points runs/latest at the run directory (a relative symlink, replaced atomically).
+void link_latest(const std::string& run_dir) {
+  const std::string parent = nat::parent_dir(run_dir);
+  if (parent.empty()) return;
+  const std::string name = run_dir.substr(parent.size() + 1), link = parent + "/latest",
+                    tmp = link + ".tmp";
+  ::unlink(tmp.c_str());
+  if (::symlink(name.c_str(), tmp.c_str()) == 0) std::rename(tmp.c_str(), link.c_str());
+}
+
+}  // namespace
+
+int run_search(const std::vector<std::string>& argv) {
+  const auto a = parse(argv, search_options);
+  if (a.flag("help")) {
+    std::printf("%s",
+                help_text("search",
+                          "Runs Neural Architecture Transfer on a dataset and writes a Pareto "
+                          "front of\nready-to-use subnets: front.csv, front.json, front.svg, "
+                          "archive.jsonl, state.json.",
+                          search_options)
+                    .c_str());
+    return 0;
+  }
+  const bool quiet = a.flag("quiet");
+  std::unique_ptr<nat::thread_limit> limit;
+  if (a.has("threads")) limit = std::make_unique<nat::thread_limit>(a.get_int("threads", 1));
+
+  // Settings: a resumed run takes its own; a new one starts from the preset, then --config, then
+  // flags.
+  std::string run_dir;
+  nat::transfer::nat_config cfg;
+  std::string layout_name = a.get_or("layout", "mbv3_small");
+  if (a.has("resume")) {
+    run_dir = a.get("resume");
+    if (!nat::file_exists(run_dir + "/config.json"))
+      throw nat::io_error("--resume: " + run_dir + " holds no config.json (not a run directory)");
+    cfg = nat::transfer::nat_config_from_json(
+        nat::json::parse(nat::read_file(run_dir + "/config.json")));
+    layout_name = cfg.supernet_preset;
+  } else {
+    cfg = nat::transfer::preset(a.get_or("preset", "quick"));
+    if (a.has("config"))
+      cfg = nat::transfer::nat_config_from_json(nat::json::parse(nat::read_file(a.get("config"))),
+                                                cfg);
+    cfg.supernet_preset = layout_name;
+    if (a.has("dataset")) cfg.dataset = a.get("dataset");
+    if (a.has("data")) cfg.data_dir = a.get("data");
+    if (a.has("objectives")) cfg.objectives = split_list(a.get("objectives"));
+    if (a.has("algorithm")) cfg.algorithm = a.get("algorithm");
+    if (a.has("surrogate")) cfg.surrogate = a.get("surrogate");
+    if (a.has("seed")) cfg.seed = static_cast<std::uint64_t>(a.get_int("seed", 0));
+    run_dir = a.get_or("run-dir", "runs/" + timestamp());
+    const std::string default_supernet =
+        "models/" + cfg.dataset + "_" + layout_name + ".safetensors";
+    if (a.has("supernet"))
+      cfg.supernet_path = a.get("supernet");
+    else if (nat::file_exists(default_supernet))
+      cfg.supernet_path = default_supernet;
+    else
+      cfg.supernet_path = run_dir + "/warmup/supernet.safetensors";
+    cfg.validate();
+  }
+  nat::make_dirs(run_dir);
+  link_latest(run_dir);
+  if (!quiet) std::fprintf(stderr, "nat search: run directory %s\n", run_dir.c_str());
+
+  auto data = load_task_data(cfg.dataset, cfg.data_dir);
+  const auto layout = nat::elastic::preset(layout_name, data.train.n_classes(),
+                                           static_cast<int>(data.train.channels()));
+  const auto tf = nat::data::nat_transforms(data.train, data.flip,
+                                            static_cast<std::size_t>(layout.in_channels));
+  // The search validation split is held out of the training images (nat_spec.md §5.4).
+  auto split =
+      nat::data::train_validation_split(data.train, cfg.evaluation.validation_images, cfg.seed,
+                                        /*stratified=*/true);
+  const auto space = layout_name == "mbv3_small" ? nat::search::make_space("small")
+                                                 : nat::search::make_space("nat_mbv3");
+
+  nat::elastic::supernet net(layout, cfg.seed);
+  if (!nat::file_exists(cfg.supernet_path)) {
+    // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
+    warmup_options o;
+    const auto ep = parse_sizes(a.get_or("warmup-epochs", "1,1"), "warmup-epochs");
+    if (ep.size() != 2) throw usage_error("--warmup-epochs expects two numbers, N,M");
+    o.epochs_largest = ep[0];
+    o.epochs_supernet = ep[1];
+    o.max_steps = static_cast<std::size_t>(a.get_int("warmup-max-steps", 150));
+    const auto res = space.resolutions();
+    o.resolutions.assign(res.begin(), res.end());
+    o.seed = cfg.seed;
+    o.resume = true;
+    o.quiet = quiet;
+    task_data adapt{data.name, split.train, data.test, data.flip};
+    if (!quiet) std::fprintf(stderr, "nat search: no trained supernet, warming one up first\n");
+    warm_up(net, adapt, tf, o, cfg.supernet_path, layout_name);
+  } else {
+    nat::io::load_safetensors_into(cfg.supernet_path, net.state_dict());
+  }
+
+  nat::transfer::supernet_task t(net, split.train, split.validation, tf, cfg);
+  t.set_quiet(quiet);
+  {
+    const auto res = space.resolutions();
+    t.set_resolution_range(res.front(), res.back());
+  }
+  nat::transfer::nat_callbacks cb;
+  cb.quiet = quiet;
+  cb.on_iteration = [&](std::size_t it, const nat::transfer::archive& arch,
+                        const nat::transfer::nat_result& r) {
+    if (quiet) return;
+    std::fprintf(stderr, "iteration %zu: archive %zu subnets, hypervolume %.4f\n", it, arch.size(),
+                 r.hypervolume.back());
+  };
+  nat::timer clock;
+  const auto result = nat::transfer::run_nat(cfg, t, space, run_dir, cb);
+
+  // Reports: the non-dominated subnets with every objective, on validation and test.
+  nat::transfer::archive arch(run_dir + "/archive.jsonl");
+  std::vector<nat::transfer::report_row> front_rows, archive_rows;
+  for (const auto& e : arch.entries()) {
+    nat::transfer::report_row r;
+    r.id = e.id;
+    r.encoding = e.encoding;
+    for (const auto& kv : e.costs) r.values.push_back(kv);
+    r.values.emplace_back("val_acc", e.val_acc);
+    archive_rows.push_back(r);
+  }
+  nat::json::value test_cache;
+  const std::string test_path = run_dir + "/test_accuracy.json";
+  if (nat::file_exists(test_path)) test_cache = nat::json::parse(nat::read_file(test_path));
+  for (auto id : result.front) {
+    auto row = archive_rows[id];
+    const std::string key = std::to_string(id);
+    double test_acc;
+    if (test_cache.contains(key)) {
+      test_acc = test_cache.at(key).as_number();
+    } else {
+      test_acc = recalibrated_accuracy(net, arch[id].config, data, tf, data.test);
+      test_cache[key] = test_acc;
+      nat::write_file_atomic(test_path, test_cache.dump(1) + "\n");
+    }
+    row.values.emplace_back("test_acc", test_acc);
+    front_rows.push_back(row);
+  }
+  std::sort(front_rows.begin(), front_rows.end(),
+            [](const auto& x, const auto& y) { return x.get("macs") < y.get("macs"); });
+  std::vector<std::string> columns;
+  for (std::size_t j = 1; j < cfg.objectives.size(); ++j) columns.push_back(cfg.objectives[j]);
+  for (const char* c : {"macs", "params"})
+    if (std::find(columns.begin(), columns.end(), c) == columns.end()) {
+      for (auto& r : front_rows)
+        r.values.emplace_back(c, std::string(c) == "macs" ? t.cost("macs", arch[r.id].config)
+                                                          : t.cost("params", arch[r.id].config));
+      columns.push_back(c);
+    }
+  columns.push_back("val_acc");
+  columns.push_back("test_acc");
+  nat::transfer::write_report_csv(run_dir + "/front.csv", front_rows, columns);
+
+  // High trade-off picks (nat_spec.md §4.6) on (error, costs) of the front.
+  nat::points F;
+  for (const auto& r : front_rows) {
+    std::vector<double> f{100.0 - r.get("val_acc")};
+    for (std::size_t j = 1; j < cfg.objectives.size(); ++j) f.push_back(r.get(cfg.objectives[j]));
+    F.push_back(f);
+  }
+  std::vector<std::size_t> picks;
+  if (F.size() >= 3)
+    for (auto i : nat::metrics::high_tradeoff_points(F, std::min<std::size_t>(4, F.size())))
+      picks.push_back(front_rows[i].id);
+  nat::json::value report;
+  report["run_dir"] = run_dir;
+  report["front"] = nat::transfer::report_json(front_rows);
+  report["high_tradeoff"] = picks;
+  report["hypervolume"] = result.hypervolume;
+  report["seconds"] = clock.seconds();
+  nat::write_file_atomic(run_dir + "/front.json", report.dump(1) + "\n");
+
+  nat::transfer::front_plot plot;
+  plot.title = "NAT on " + cfg.dataset + " (" + layout_name + ")";
+  plot.archive = archive_rows;
+  plot.front = front_rows;
+  plot.y_column = "val_acc";
+  plot.y_label = "validation top-1 (%)";
+  if (cfg.objectives.size() > 2) plot.colour_column = cfg.objectives[2];
+  plot.hypervolume = result.hypervolume;
+  nat::write_file_atomic(run_dir + "/front.svg", nat::transfer::render_front_svg(plot));
+
+  if (!quiet) {
+    std::fprintf(stderr, "front (%zu subnets):\n", front_rows.size());
+    for (const auto& r : front_rows)
+      std::fprintf(stderr, "  id %-4zu %s  %7.2f M MACs  val %.2f%%  test %.2f%%\n", r.id,
+                   r.encoding.c_str(), r.get("macs") / 1e6, r.get("val_acc"), r.get("test_acc"));
+  }
+  if (a.flag("json")) std::printf("%s\n", report.dump().c_str());
+  return 0;
+}
+
+}  // namespace nat_cli

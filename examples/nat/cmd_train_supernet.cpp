@@ -1,0 +1,114 @@
+// `nat train-supernet`: warms a supernet up on a task (nat_spec.md §5.3): train the largest subnet,
+// sort the middle channels by importance, then train the whole supernet with sampled subnets and
+// distillation from the phase-1 network. Each phase checkpoints every epoch and resumes.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "nat/core/file.hpp"
+#include "nat/core/json.hpp"
+#include "nat/core/parallel.hpp"
+#include "nat/core/timer.hpp"
+#include "nat/elastic/supernet.hpp"
+#include "nat/io/safetensors.hpp"
+#include "options.hpp"
+#include "task_data.hpp"
+#include "warmup.hpp"
+
+namespace nat_cli {
+
+namespace {
+
+const std::vector<option> train_options = {
+    {"dataset", "NAME", "fashion-mnist (default), digits, or idx:DIR"},
+    {"data", "PATH", "dataset location (default: the Debian package's directory)"},
+    {"preset", "P", "supernet layout: mbv3_small (default), ofa_mbv3_w10, ofa_mbv3_w12"},
+    {"out", "FILE", "supernet weights to write (default models/<dataset>_<preset>.safetensors)"},
+    {"epochs-largest", "N", "phase 1: epochs of the largest subnet (default 10)"},
+    {"epochs-supernet", "N", "phase 3: epochs of the whole supernet (default 20)"},
+    {"batch", "N", "batch size (default 128)"},
+    {"lr", "X", "peak learning rate of phase 1 (default 0.1)"},
+    {"lr-supernet", "X", "peak learning rate of phase 3 (default 0.05)"},
+    {"subnets", "K", "subnets per step in phase 3 (default 4)"},
+    {"sampling", "S", "phase 3 sampling: sandwich (default) or uniform"},
+    {"kd", "X", "distillation weight in phase 3 (default 1.0; 0 = off)"},
+    {"resolutions", "LIST", "per-batch training resolutions (default: 28,32,36,40)"},
+    {"max-steps", "N", "cap the steps of every epoch (quick runs; default: whole epochs)"},
+    {"threads", "N", "worker threads (default: all cores)"},
+    {"seed", "N", "random seed (default 0)"},
+    {"resume", "", "continue from the checkpoints next to --out"},
+    {"quiet", "", "no progress bars"},
+    {"json", "", "print a JSON summary on stdout"},
+};
+
+}  // namespace
+
+int run_train_supernet(const std::vector<std::string>& argv) {
+  const auto a = parse(argv, train_options);
+  if (a.flag("help")) {
+    std::printf("%s",
+                help_text("train-supernet",
+                          "Warms up a supernet on a dataset (NAT's supernet warm-up, nat_spec.md "
+                          "5.3):\n  1. train the largest subnet;  2. sort middle channels by "
+                          "importance;\n  3. train the supernet with sampled subnets and "
+                          "distillation from phase 1.\nCheckpoints <out>.phase1.ckpt / "
+                          ".phase3.ckpt are written every epoch; --resume continues.",
+                          train_options)
+                    .c_str());
+    return 0;
+  }
+  const std::string dataset = a.get_or("dataset", "fashion-mnist");
+  const std::string preset_name = a.get_or("preset", "mbv3_small");
+  const std::string out = a.get_or("out", "models/" + dataset + "_" + preset_name + ".safetensors");
+  const auto seed = static_cast<std::uint64_t>(a.get_int("seed", 0));
+  const bool quiet = a.flag("quiet");
+  std::unique_ptr<nat::thread_limit> limit;
+  if (a.has("threads")) limit = std::make_unique<nat::thread_limit>(a.get_int("threads", 1));
+
+  auto data = load_task_data(dataset, a.get_or("data", ""));
+  const auto layout = nat::elastic::preset(preset_name, data.train.n_classes(),
+                                           static_cast<int>(data.train.channels()));
+  const auto tf = nat::data::nat_transforms(data.train, data.flip,
+                                            static_cast<std::size_t>(layout.in_channels));
+  nat::elastic::supernet net(layout, seed);
+
+  warmup_options o;
+  o.epochs_largest = static_cast<std::size_t>(a.get_int("epochs-largest", 10));
+  o.epochs_supernet = static_cast<std::size_t>(a.get_int("epochs-supernet", 20));
+  o.batch = static_cast<std::size_t>(a.get_int("batch", 128));
+  o.lr_largest = get_double(a, "lr", 0.1);
+  o.lr_supernet = get_double(a, "lr-supernet", 0.05);
+  o.subnets = static_cast<std::size_t>(a.get_int("subnets", 4));
+  const std::string s = a.get_or("sampling", "sandwich");
+  if (s != "sandwich" && s != "uniform")
+    throw usage_error("--sampling expects sandwich or uniform, got \"" + s + "\"");
+  o.sampling = s == "sandwich" ? nat::train::sampling::sandwich : nat::train::sampling::uniform;
+  o.kd = get_double(a, "kd", 1.0);
+  o.resolutions = parse_sizes(a.get_or("resolutions", "28,32,36,40"), "resolutions");
+  o.max_steps = static_cast<std::size_t>(a.get_int("max-steps", 0));
+  o.seed = seed;
+  o.resume = a.flag("resume");
+  o.quiet = quiet;
+
+  nat::timer clock;
+  warm_up(net, data, tf, o, out, preset_name);
+
+  // Report the two extremes on the test split after BN recalibration (no fine-tuning).
+  nat::json::value report;
+  report["supernet"] = out;
+  report["seconds"] = clock.seconds();
+  const int r0 = static_cast<int>(o.resolutions.front());
+  for (const auto& [name, cfg] : {std::make_pair(std::string("largest"), layout.largest(r0)),
+                                  std::make_pair(std::string("smallest"), layout.smallest(r0))}) {
+    const double top1 = recalibrated_accuracy(net, cfg, data, tf, data.test);
+    report[name + "_test_top1"] = top1;
+    if (!quiet)
+      std::fprintf(stderr, "%s subnet at %d px: test top-1 %.2f%%\n", name.c_str(), r0, top1);
+  }
+  if (a.flag("json")) std::printf("%s\n", report.dump().c_str());
+  return 0;
+}
+
+}  // namespace nat_cli
