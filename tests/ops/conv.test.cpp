@@ -118,6 +118,18 @@ TEST_CASE("depthwise_conv2d: k 3/5/7, stride 1/2 against the reference; gradient
       CHECK(rel_error(x.grad().to_vector(), gx) < 1e-5);
       CHECK(rel_error(w.grad().to_vector(), gw) < 1e-5);
     }
+  {  // only one operand wants a gradient: the unfused kernels, same results as the fused one
+    auto x = nat::tensorf::randn({3, 13, 7, 7}, 5).set_requires_grad(true);
+    auto w = nat::tensorf::randn({13, 1, 5, 5}, 6).set_requires_grad(true);
+    auto gy = nat::tensorf::randn({3, 13, 4, 4}, 7);
+    nat::autograd::backward(nat::ops::depthwise_conv2d(x, w, 2, 2), gy);
+    auto x_only = x.detach().clone().set_requires_grad(true);
+    auto w_only = w.detach().clone().set_requires_grad(true);
+    nat::autograd::backward(nat::ops::depthwise_conv2d(x_only, w.detach(), 2, 2), gy);
+    nat::autograd::backward(nat::ops::depthwise_conv2d(x.detach(), w_only, 2, 2), gy);
+    CHECK(rel_error(x_only.grad().to_vector(), x.grad().to_vector()) < 1e-5);
+    CHECK(rel_error(w_only.grad().to_vector(), w.grad().to_vector()) < 1e-5);
+  }
   auto x = param({2, 3, 6, 6}, 1);
   auto w = param({3, 1, 5, 5}, 2);
   check_gradients(

@@ -41,11 +41,15 @@ tensor<T> depthwise_conv2d(const tensor<T>& x, const tensor<T>& w, std::size_t s
   const bool need_x = x.requires_grad(), need_w = w.requires_grad();
   autograd::record<T>("depthwise_conv2d", y, {x, w},
                       [=, xc = xc.detach(), wc = wc.detach()](const tensor<T>& gy, auto& gx) {
-                        if (need_x) {
+                        if (need_x && need_w) {  // the fused kernel reads and transposes gy once
+                          gx[0] = tensor<T>::empty(xc.shape());
+                          gx[1] = tensor<T>::empty(wc.shape());
+                          cpu::depthwise_backward<T>(xc.data(), gy.data(), wc.data(), gx[0].data(),
+                                                     gx[1].data(), s);
+                        } else if (need_x) {
                           gx[0] = tensor<T>::empty(xc.shape());
                           cpu::depthwise_backward_input<T>(gy.data(), wc.data(), gx[0].data(), s);
-                        }
-                        if (need_w) {
+                        } else if (need_w) {
                           gx[1] = tensor<T>::empty(wc.shape());
                           cpu::depthwise_backward_weight<T>(xc.data(), gy.data(), gx[1].data(), s);
                         }
