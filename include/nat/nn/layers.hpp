@@ -110,7 +110,7 @@ class batch_norm2d : public basic_module<T> {
       recal_->weight += n;
       return y;
     }
-    // The vectorised nat::ops kernel; prefix views of the running statistics are updated in place.
+    // The shared nat::ops kernel; prefix views of the running statistics are updated in place.
     const std::size_t c = x.size(1);
     if (c > weight.numel())
       throw shape_error("batch_norm2d: input has " + std::to_string(c) +
