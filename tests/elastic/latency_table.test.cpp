@@ -80,3 +80,20 @@ TEST_CASE("measure_latency_ms returns the median of the timed runs") {
   CHECK(ms >= 0.0);
   CHECK(ms < 1.0);
 }
+
+#include <nat/elastic/measure_latency.hpp>
+#include <nat/elastic/supernet.hpp>
+
+TEST_CASE("measured latency: a table of real layers answers every subnet; whole-network median") {
+  auto p = nat::elastic::mbv3_small(1, 10);
+  auto t = nat::elastic::build_measured_latency_table<float>(p, {28}, 1, 1, 0, 1);
+  CHECK(t.size() == 5 * 2 * 9 + 2 + 3);
+  for (const auto& kv : t.entries()) CHECK(kv.second.mean > 0.0);
+  nat::elastic::supernet net(p, 1);
+  net.set_active(p.smallest(28));
+  const double small = t.predict(p, p.smallest(28)), big = t.predict(p, p.largest(28));
+  CHECK(small > 0.0);
+  CHECK(big > small);
+  auto sub = net.extract();
+  CHECK(nat::elastic::measure_network_latency_ms(*sub, 28, 2, 1, 3) > 0.0);
+}
