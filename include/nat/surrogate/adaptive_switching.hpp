@@ -42,7 +42,7 @@ struct adaptive_switching_params {
 
 /// Chooses among a pool of regressors (default: rbf, gp, cart_ensemble) by k-fold
 /// cross-validated Kendall tau-b, then refits the winner on all data and predicts with it.
-/// A pool model whose fit throws nat::config_error (e.g. rbf with n <= d) is reported as failed
+/// A pool model whose fit throws a nat::error (e.g. rbf with n <= d) is reported as failed
 /// and skipped; fit throws config_error when every model fails.
 class adaptive_switching : public regressor {
  public:
@@ -103,7 +103,7 @@ class adaptive_switching : public regressor {
         auto model = pool_[j]->clone();
         model->fit(Xtr, ytr);
         tau[job] = metrics::kendall_tau(model->predict(Xte), yte);
-      } catch (const config_error& e) {
+      } catch (const error& e) {  // any nat error: this model is out, the others go on
         fail[job] = e.what();
       }
     });
