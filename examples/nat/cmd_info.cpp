@@ -8,6 +8,7 @@
 #include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
 #include "nat/elastic/count.hpp"
+#include "nat/elastic/latency_table.hpp"
 #include "nat/elastic/subnet_config.hpp"
 #include "nat/elastic/supernet_config.hpp"
 #include "nat/search/mbv3_space.hpp"
@@ -58,6 +59,7 @@ int run_info(const std::vector<std::string>& argv) {
       {"resolution", "R", "override the subnet's input resolution"},
       {"classes", "N", "number of classes of the classifier (default: the preset's)"},
       {"in-channels", "N", "image channels (default: the preset's)"},
+      {"latency-table", "FILE", "also predict latency (ms) from a JSON latency lookup table"},
       {"json", "", "print one JSON object on stdout"},
   };
   const auto a = parse(argv, opts);
@@ -106,11 +108,16 @@ int run_info(const std::vector<std::string>& argv) {
     p.check(cfg, "subnet");
     const auto macs = nat::elastic::count_macs(p, cfg);
     const auto params = nat::elastic::count_params(p, cfg);
+    double latency = -1;
+    if (a.has("latency-table"))
+      latency = nat::elastic::latency_table::load(a.get("latency-table")).predict(p, cfg);
     if (a.flag("json")) {
       out["macs"] = macs;
       out["params"] = params;
       out["config"] = nat::to_json(cfg);
+      if (latency >= 0) out["latency_ms"] = latency;
     } else {
+      if (latency >= 0) std::printf("latency     %.3f ms (lookup table)\n", latency);
       std::printf("preset      %s (%d input channels, %d classes)\n", p.name.c_str(), p.in_channels,
                   p.n_classes);
       std::printf(
