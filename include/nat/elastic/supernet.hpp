@@ -121,6 +121,8 @@ class basic_supernet : public nn::basic_mobilenet_v3<T> {
   /// largest resolution is active.
   explicit basic_supernet(const supernet_config& p, std::uint64_t seed = 0)
       : nn::basic_mobilenet_v3<T>(detail::supernet_spec((p.validate(), p)), seed), config_(p) {
+    this->dropout_rate = p.dropout;
+    this->dropout_seed = seed;
     set_active(p.largest());
   }
 
@@ -282,6 +284,8 @@ class basic_supernet : public nn::basic_mobilenet_v3<T> {
     copy_conv(*net->feature_mix_layer, *this->feature_mix_layer);
     net->classifier_weight.copy_from(this->classifier_weight);
     net->classifier_bias.copy_from(this->classifier_bias);
+    net->dropout_rate = this->dropout_rate;
+    net->dropout_seed = this->dropout_seed;
     net->train(this->is_training());
     return net;
   }

@@ -4,6 +4,7 @@
 /// becomes, and the body of the elastic supernet (which adds block skipping and active choices).
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "nat/core/rng.hpp"
 #include "nat/nn/layers.hpp"
 #include "nat/nn/module.hpp"
+#include "nat/ops/dropout.hpp"
 #include "nat/ops/linear.hpp"
 #include "nat/tensor/tensor.hpp"
 
@@ -46,6 +48,8 @@ class basic_mobilenet_v3 : public basic_module<T> {
   std::unique_ptr<conv_layer<T>> feature_mix_layer;
   tensor<T> classifier_weight, classifier_bias;
   std::vector<bool> active_blocks;  ///< blocks run by forward (all by default)
+  double dropout_rate = 0.0;  ///< classifier-input dropout while training (OFA trains with 0.1)
+  std::uint64_t dropout_seed = 0;  ///< seed of the next dropout mask (advanced by every forward)
 
   /// Builds the network with OFA's initialisation (He fan-out convs, BN 1/0, linear
   /// U(±1/sqrt(in)) with zero bias) drawn from `seed`.
@@ -105,6 +109,9 @@ class basic_mobilenet_v3 : public basic_module<T> {
     h = detail::global_avg_pool(h);
     h = feature_mix_layer->forward(h);
     h = detail::reshape(h, {h.size(0), h.size(1)});
+    // OFA's LinearLayer applies dropout before the classifier; masks are seeded per forward so a
+    // run is reproducible.
+    if (this->is_training() && dropout_rate > 0) h = ops::dropout(h, dropout_rate, dropout_seed++);
     return ops::linear(h, classifier_weight, classifier_bias);
   }
 
