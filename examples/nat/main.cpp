@@ -14,6 +14,8 @@ namespace nat_cli {
 int run_info(const std::vector<std::string>& args);
 int run_search(const std::vector<std::string>& args);
 int run_train_supernet(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
 }  // namespace nat_cli
 
 namespace {
@@ -22,6 +24,10 @@ const nat_cli::command commands[] = {
     {"search", "NAT on a dataset: a Pareto front of ready-to-use subnets", nat_cli::run_search},
     {"train-supernet", "warm a supernet up on a dataset (largest, sort, supernet + KD)",
      nat_cli::run_train_supernet},
+    {"evaluate", "top-1 accuracy of an exported subnet or of a supernet's subnet",
+     nat_cli::run_evaluate},
+    {"export", "one subnet of a supernet as a directory (weights, net.config, subnet.json)",
+     nat_cli::run_export},
     {"info", "architecture, MACs, parameters and search-space size of a subnet", nat_cli::run_info},
 };
 

@@ -1,0 +1,120 @@
+// `nat export`: one subnet of a trained supernet as a self-contained directory (weights,
+// subnet.json, OFA's net.config, info.json), loadable with nat::transfer::load_exported_subnet.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "nat/core/file.hpp"
+#include "nat/core/json.hpp"
+#include "nat/elastic/supernet.hpp"
+#include "nat/elastic/supernet_config.hpp"
+#include "nat/io/safetensors.hpp"
+#include "nat/search/mbv3_space.hpp"
+#include "nat/transfer/subnet_export.hpp"
+
+namespace nat_cli {
+
+// Shared with cmd_evaluate.cpp (declared there): reading a supernet file and the subnet options.
+namespace subnet_args {
+
+/// NAT's net.encoding decoded by the search space of `preset` (small space for mbv3_small).
+nat::subnet_config decode_encoding(const std::string& text, const std::string& preset) {
+  if (preset == "mbv3_small") return nat::search::nat_mbv3_small_space{}.decode_encoding(text);
+  return nat::search::nat_mbv3_space{}.decode_encoding(text);
+}
+
+/// The subnet of `--encoding` or `--config` (JSON text or a file holding it); usage_error when
+/// neither or both are given.
+nat::subnet_config subnet_from_args(const parsed_args& a, const std::string& preset) {
+  if (a.has("encoding") == a.has("config"))
+    throw usage_error("give exactly one of --encoding or --config");
+  if (a.has("encoding")) return decode_encoding(a.get("encoding"), preset);
+  const std::string& arg = a.get("config");
+  try {
+    return nat::parse_subnet_config(arg.find('{') != std::string::npos ? arg : nat::read_file(arg));
+  } catch (const nat::error& e) {
+    throw usage_error(std::string("--config: ") + e.what());
+  }
+}
+
+/// A supernet of preset `preset` with the weights of `path`. Classes and input channels come
+/// from --n-classes / --in-channels, else from the file's classifier and first-conv shapes.
+std::unique_ptr<nat::elastic::supernet> load_supernet(const parsed_args& a, const std::string& path,
+                                                      const std::string& preset) {
+  if (!nat::file_exists(path)) throw usage_error("supernet file " + path + " does not exist");
+  int classes = static_cast<int>(a.get_int("n-classes", 0));
+  int in_ch = static_cast<int>(a.get_int("in-channels", 0));
+  if (a.has("n-classes") && classes <= 0) throw usage_error("--n-classes must be positive");
+  if (a.has("in-channels") && in_ch <= 0) throw usage_error("--in-channels must be positive");
+  if (classes == 0 || in_ch == 0) {
+    const auto file = nat::io::load_safetensors<float>(path);
+    auto cls = file.find("classifier.linear.weight");
+    auto fc = file.find("first_conv.conv.weight");
+    if (classes == 0 && cls != file.end() && cls->second.rank() == 2)
+      classes = static_cast<int>(cls->second.size(0));
+    if (in_ch == 0 && fc != file.end() && fc->second.rank() == 4)
+      in_ch = static_cast<int>(fc->second.size(1));
+  }
+  auto net =
+      std::make_unique<nat::elastic::supernet>(nat::elastic::preset(preset, classes, in_ch), 0);
+  nat::io::load_safetensors_into(path, net->state_dict());
+  return net;
+}
+
+}  // namespace subnet_args
+
+int run_export(const std::vector<std::string>& argv) {
+  const std::vector<option> opts = {
+      {"supernet", "FILE", "supernet weights (safetensors, as written by train-supernet/search)"},
+      {"preset", "NAME", "supernet layout: mbv3_small | ofa_mbv3_w10 | ofa_mbv3_w12"},
+      {"n-classes", "K", "classifier outputs (default: read from the supernet file)"},
+      {"in-channels", "C", "image channels (default: read from the supernet file)"},
+      {"encoding", "DIGITS", "the subnet as NAT's 23-digit net.encoding"},
+      {"config", "JSON|FILE", "the subnet as {\"r\",\"w\",\"ks\",\"e\",\"d\"} text or a file"},
+      {"out", "DIR", "output directory (created; existing files are replaced)"},
+      {"json", "", "print one JSON object on stdout"},
+  };
+  const auto a = parse(argv, opts);
+  if (a.flag("help")) {
+    std::fputs(help_text("export",
+                         "Extracts one subnet of a supernet into DIR: weights.safetensors (the "
+                         "static network's state dict,\nOFA names), subnet.json ({r,w,ks,e,d}, "
+                         "preset, classes, channels, NAT encoding), net.config\n(OFA's network "
+                         "JSON) and info.json (MACs, params). Load it with `nat evaluate --subnet "
+                         "DIR`\nor nat::transfer::load_exported_subnet(DIR).",
+                         opts)
+                   .c_str(),
+               stdout);
+    return 0;
+  }
+  if (!a.positional.empty()) throw usage_error("unexpected argument \"" + a.positional[0] + "\"");
+  for (const char* req : {"supernet", "preset", "out"})
+    if (!a.has(req)) throw usage_error(std::string("--") + req + " is required (see --help)");
+  const std::string preset = a.get("preset");
+  nat::elastic::preset(preset);  // unknown names fail before the file is read
+  const auto cfg = subnet_args::subnet_from_args(a, preset);
+  auto net = subnet_args::load_supernet(a, a.get("supernet"), preset);
+  const std::string out = a.get("out");
+  nat::transfer::export_subnet(out, *net, cfg);
+  const auto info = nat::transfer::read_exported_subnet_info(out);
+  if (a.flag("json")) {
+    nat::json::value j;
+    j["out"] = out;
+    j["preset"] = info.preset;
+    j["config"] = nat::to_json(info.config);
+    if (!info.encoding.empty()) j["encoding"] = info.encoding;
+    j["macs"] = info.macs;
+    j["params"] = info.params;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("exported %s subnet (r=%d, %lld MACs, %lld params) to %s\n", info.preset.c_str(),
+                info.config.r, static_cast<long long>(info.macs),
+                static_cast<long long>(info.params), out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace nat_cli
