@@ -135,6 +135,8 @@ TEST_CASE("subnet_export: mbv3_small preset carries NAT's encoding and loads by 
   // resolution index 0, width index 0, per stage genes 1 1 0 0 (k3 e3 = choice 1).
   CHECK(loaded.info.encoding == "00011001100110011001100");
   CHECK(nat::search::nat_mbv3_small_space{}.decode_encoding(loaded.info.encoding) == cfg);
+  // r = 64 is a resolution of the supernet but not of NAT's small space: no encoding, no error.
+  CHECK(nat::transfer::nat_encoding_for(layout, layout.smallest(64)).empty());
   net.set_active(cfg);
   auto ref = net.extract();
   ref->eval();
@@ -234,6 +236,15 @@ TEST_CASE("subnet_export: missing, corrupt and mismatched files are clear errors
   }
   m = message();
   CHECK(contains(m, "net.config does not describe"));
+
+  fresh();  // a run's own classifier dropout is taken from net.config, not called a mismatch
+  {
+    auto nc = nat::json::parse(nat::read_file(dir + "/net.config"));
+    nc["classifier"]["dropout_rate"] = 0.25;
+    nat::write_file_atomic(dir + "/net.config", nc.dump());
+  }
+  CHECK(message() == "no error");
+  CHECK(nat::transfer::load_exported_subnet(dir, layout).net->dropout_rate == 0.25);
 
   fresh();  // custom layout not passed: unknown preset
   try {

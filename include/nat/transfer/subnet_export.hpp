@@ -285,6 +285,13 @@ basic_loaded_subnet<T> load_exported_subnet(const std::string& dir,
   const std::string cfg_path = dir + "/net.config";
   if (file_exists(cfg_path)) {
     const json::value given = detail::read_json_file(cfg_path, who);
+    // The classifier's dropout is a training setting a run may have changed from the preset's;
+    // take it from the file rather than calling the two networks different.
+    try {
+      out.net->dropout_rate = given.at("classifier").at("dropout_rate").as_number();
+    } catch (const error& e) {
+      throw config_error(std::string(who) + ": " + cfg_path + ": " + e.what());
+    }
     if (given.dump() != ofa_net_config(*out.net).dump())
       throw config_error(std::string(who) + ": " + cfg_path +
                          " does not describe the network of subnet.json");
