@@ -21,6 +21,7 @@
 #include "nat/search/dynamic_mbv3_space.hpp"
 #include "nat/transfer/nat_loop.hpp"
 #include "nat/transfer/report.hpp"
+#include "nat/transfer/subnet_export.hpp"
 #include "nat/transfer/supernet_task.hpp"
 #include "options.hpp"
 #include "task_data.hpp"
@@ -46,7 +47,7 @@ const std::vector<option> search_options = {
     {"run-dir", "DIR", "where the run lives (default runs/<timestamp>; runs/latest points to it)"},
     {"resume", "DIR", "continue the run in DIR after a kill (settings come from DIR)"},
     {"warmup-epochs", "N,M", "warm-up without a supernet: epochs of phases 1 and 3 (default 1,1)"},
-    {"warmup-max-steps", "N", "warm-up: cap the steps of every epoch (default 150)"},
+    {"warmup-max-steps", "N", "warm-up: cap the steps of every epoch (default 60)"},
     {"threads", "N", "worker threads (default: all cores)"},
     {"quiet", "", "no progress output"},
     {"json", "", "print the front as one JSON object on stdout"},
@@ -90,7 +91,8 @@ int run_search(const std::vector<std::string>& argv) {
                 help_text("search",
                           "Runs Neural Architecture Transfer on a dataset and writes a Pareto "
                           "front of\nready-to-use subnets: front.csv, front.json, front.svg, "
-                          "archive.jsonl, state.json.",
+                          "archive.jsonl, state.json,\nand subnets/<id>/ (weights, net.config, "
+                          "subnet.json) for every front subnet.",
                           search_options)
                     .c_str());
     return 0;
@@ -158,7 +160,7 @@ int run_search(const std::vector<std::string>& argv) {
     if (ep.size() != 2) throw usage_error("--warmup-epochs expects two numbers, N,M");
     o.epochs_largest = ep[0];
     o.epochs_supernet = ep[1];
-    o.max_steps = static_cast<std::size_t>(a.get_int("warmup-max-steps", 150));
+    o.max_steps = static_cast<std::size_t>(a.get_int("warmup-max-steps", 60));
     const auto res = space.resolutions();
     o.resolutions.assign(res.begin(), res.end());
     o.seed = cfg.seed;
@@ -216,6 +218,12 @@ int run_search(const std::vector<std::string>& argv) {
     row.values.emplace_back("test_acc", test_acc);
     front_rows.push_back(row);
   }
+  // Every front subnet, ready to use: static weights, net.config, subnet.json (NAT encoding),
+  // info.json.
+  for (const auto& r : front_rows)
+    nat::transfer::export_subnet(run_dir + "/subnets/" + std::to_string(r.id), net,
+                                 arch[r.id].config,
+                                 {{"val_acc", r.get("val_acc")}, {"test_acc", r.get("test_acc")}});
   std::sort(front_rows.begin(), front_rows.end(),
             [](const auto& x, const auto& y) { return x.get("macs") < y.get("macs"); });
   std::vector<std::string> columns;
