@@ -3,35 +3,12 @@
 #include <cstdlib>
 #include <nat/transfer/supernet_task.hpp>
 
+#include "../common/tiny_task.hpp"
+
 namespace {
 
-nat::elastic::supernet_config tiny_layout() {
-  nat::elastic::supernet_config p = nat::elastic::mbv3_small(1, 3);
-  p.name = "tiny";
-  p.first_conv_channels = 8;
-  p.first_block_channels = 8;
-  p.stages = {{8, 2, false, nat::nn::activation::relu}, {12, 2, true, nat::nn::activation::hswish}};
-  p.final_expand_channels = 24;
-  p.feature_mix_channels = 32;
-  p.resolutions = {12, 16};
-  p.dropout = 0.0;
-  p.validate();
-  return p;
-}
-
-nat::data::image_dataset tiny_data(std::size_t n, std::uint64_t seed) {
-  nat::rng g(seed);
-  std::vector<std::uint8_t> px(n * 144);
-  std::vector<int> labels(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const int c = static_cast<int>(g.index(3));
-    labels[i] = c;
-    for (std::size_t p = 0; p < 144; ++p) px[i * 144 + p] = static_cast<std::uint8_t>(g.index(60));
-    for (int y = 4; y < 8; ++y)
-      for (int x = 0; x < 4; ++x) px[i * 144 + y * 12 + c * 4 + x] = 230;
-  }
-  return nat::data::image_dataset("tiny", 1, 12, 12, std::move(px), std::move(labels), 3);
-}
+using nat_test::tiny_data;
+using nat_test::tiny_layout;
 
 nat::transfer::nat_config tiny_run() {
   auto c = nat::transfer::quick_preset();

@@ -6,24 +6,13 @@
 #include <cstdio>
 #include <string>
 
+#include "../common/tiny_task.hpp"
 #include "nat/autograd/grad_mode.hpp"
 #include "nat/core/file.hpp"
 
 namespace {
 
-nat::elastic::supernet_config tiny_layout() {
-  nat::elastic::supernet_config p = nat::elastic::mbv3_small(1, 3);
-  p.name = "tiny";
-  p.first_conv_channels = 8;
-  p.first_block_channels = 8;
-  p.stages = {{8, 2, false, nat::nn::activation::relu}, {12, 2, true, nat::nn::activation::hswish}};
-  p.final_expand_channels = 24;
-  p.feature_mix_channels = 32;
-  p.resolutions = {12, 16};
-  p.dropout = 0.0;
-  p.validate();
-  return p;
-}
+using nat_test::tiny_layout;
 
 std::string temp_dir(const char* tag) {
   const std::string d =
