@@ -12,8 +12,8 @@
 namespace {
 
 std::string fixture_dir() {
-  std::string f = __FILE__;
-  return f.substr(0, f.find_last_of("/\\")) + "/fixtures/";
+  // NAT_TESTS_DIR, not __FILE__: ccache's base_dir makes __FILE__ relative to the build directory.
+  return std::string(NAT_TESTS_DIR) + "/metrics/fixtures/";
 }
 
 std::vector<std::vector<double>> read_csv(const std::string& path) {
