@@ -10,20 +10,26 @@
 using nat::surrogate::cart_ensemble;
 using nat::surrogate::cart_ensemble_params;
 
-TEST_CASE("cart_ensemble: ranks smooth 10-D functions") {
+TEST_CASE("cart_ensemble: recovers a smooth 10-D function (tau > 0.9 on 200 samples)") {
+  // Axis-aligned trees need an input that dominates (see cart.test.cpp); dominant10 has one.
   const auto tr = nat_test::sample_function(nat_test::dominant10, 200, 10, 1);
   const auto te = nat_test::sample_function(nat_test::dominant10, 500, 10, 2);
-  // NAT's random subspaces of size U{1..d} average many trees that never see the dominant
-  // input; measured 0.83 here, so the default is held to 0.8 and larger subsets to 0.9.
-  cart_ensemble m(1);
+  cart_ensemble m(1);  // defaults: 1000 trees, held-out-error weighting
   m.fit(tr.X, tr.y);
-  CHECK(nat::metrics::kendall_tau(m.predict(te.X), te.y) > 0.8);
+  CHECK(nat::metrics::kendall_tau(m.predict(te.X), te.y) > 0.9);  // measured 0.94
+  // NAT's plain mean averages in the many trees that never see the dominant input (0.86).
   cart_ensemble_params p;
-  p.min_features = 10;
-  p.n_trees = 200;
-  cart_ensemble all(1, p);
-  all.fit(tr.X, tr.y);
-  CHECK(nat::metrics::kendall_tau(all.predict(te.X), te.y) > 0.9);
+  p.weighting = nat::surrogate::ensemble_weighting::uniform;
+  cart_ensemble plain(1, p);
+  plain.fit(tr.X, tr.y);
+  CHECK(nat::metrics::kendall_tau(plain.predict(te.X), te.y) > 0.8);
+  // Bagging scores trees on their out-of-bag rows instead of a probe tree.
+  p = {};
+  p.bootstrap = true;
+  p.n_trees = 300;
+  cart_ensemble bagged(1, p);
+  bagged.fit(tr.X, tr.y);
+  CHECK(nat::metrics::kendall_tau(bagged.predict(te.X), te.y) > 0.85);
   // And it beats a single tree on a function of all ten inputs.
   const auto tr2 = nat_test::sample_function(nat_test::ridge10, 200, 10, 3);
   const auto te2 = nat_test::sample_function(nat_test::ridge10, 500, 10, 4);
@@ -61,6 +67,12 @@ TEST_CASE("cart_ensemble: seeded; bagging; bad input") {
   CHECK(a.predict(te.X) == b.predict(te.X));
   CHECK(a.predict(te.X) != c.predict(te.X));
   CHECK_THROWS_AS(cart_ensemble(0, cart_ensemble_params{0, {}}), nat::config_error);
+  cart_ensemble_params bad;
+  bad.holdout_fraction = 1;
+  CHECK_THROWS_AS(cart_ensemble(0, bad), nat::config_error);
+  bad = {};
+  bad.weight_power = NAN;
+  CHECK_THROWS_AS(cart_ensemble(0, bad), nat::config_error);
   CHECK_THROWS_AS(a.fit({{0.0}, {1.0}}, {1.0}), nat::shape_error);
   CHECK_THROWS_AS(a.fit({{0.0}, {NAN}}, {1.0, 2.0}), nat::config_error);
   a.fit({{0.0}, {1.0}}, {2.0, 2.0});

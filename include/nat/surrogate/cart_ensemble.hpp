@@ -4,8 +4,10 @@
 /// The "carts" predictor of NSGANetV2/NAT (nat_spec.md §3, after E2EPP, Sun et al. 2019): each
 /// tree is fully grown on all samples (shuffled, no bootstrap by default) using a random feature
 /// subset whose size is uniform in {1..d}; the prediction is the trees' mean (Ho 1998, random
-/// subspaces; Breiman 1996, bagging, when `bootstrap` is on).
+/// subspaces; Breiman 1996, bagging, when `bootstrap` is on). nat weights the mean by each tree's
+/// held-out error by default (`ensemble_weighting`).
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,10 +32,18 @@ struct cart_ensemble_params {
   /// Smallest feature subset, clamped to d (NAT: 1, i.e. subset sizes uniform in {1..d}).
   std::size_t min_features = 1;
   bool bootstrap = false;  ///< resample rows with replacement per tree (bagging)
+  /// Tree weighting. NAT takes the plain mean (`uniform`); the default weights each tree by its
+  /// error on rows it was not grown on (out-of-bag rows with `bootstrap`, otherwise a
+  /// `holdout_fraction` of the rows for a probe tree before the tree is regrown on all rows).
+  ensemble_weighting weighting = ensemble_weighting::inverse_error;
+  double holdout_fraction = 0.2;  ///< share of rows held out per probe tree, in (0, 1)
+  /// w = mse^-weight_power under inverse_error. Trees gain from averaging far more than smooth
+  /// interpolants do, so their weights are kept soft (measured in docs/performance/surrogate.md).
+  double weight_power = 0.5;
 };
 
 /// Mean of n_trees CART trees on random feature subsets; seeded, thread-count independent.
-/// predict_variance gives the trees' spread.
+/// predict_variance gives the trees' (weighted) spread.
 class cart_ensemble : public regressor {
  public:
   /// An unfitted ensemble; `seed` fixes subsets, shuffles and bootstrap draws.
@@ -41,6 +51,12 @@ class cart_ensemble : public regressor {
       : params_(params), seed_(seed) {
     if (params.n_trees == 0) throw config_error("cart_ensemble: n_trees must be >= 1, got 0");
     detail::check_cart_params("cart_ensemble", params.tree);
+    if (!(params.weight_power >= 0) || !std::isfinite(params.weight_power))
+      throw config_error("cart_ensemble: weight_power must be finite and >= 0, got " +
+                         std::to_string(params.weight_power));
+    if (!(params.holdout_fraction > 0 && params.holdout_fraction < 1))
+      throw config_error("cart_ensemble: holdout_fraction must be in (0, 1), got " +
+                         std::to_string(params.holdout_fraction));
   }
 
   void fit(const points& X, const std::vector<double>& y) override {
@@ -50,6 +66,12 @@ class cart_ensemble : public regressor {
         Eigen::Map<const detail::vector>(y.data(), static_cast<Eigen::Index>(y.size()));
     const std::size_t n = X.size();
     trees_.assign(params_.n_trees, {});
+    // Held-out scoring needs a few rows on each side; tiny data sets fall back to the plain mean.
+    const auto n_held =
+        static_cast<std::size_t>(std::floor(params_.holdout_fraction * static_cast<double>(n)));
+    const bool weighted = params_.weighting == ensemble_weighting::inverse_error && n >= 10 &&
+                          (params_.bootstrap || (n_held >= 2 && n - n_held >= 2));
+    std::vector<double> mse(params_.n_trees, 0.0);
     // Every tree's stream is split off one seeded generator up front: same seed, same forest,
     // whatever the number of threads.
     rng master(seed_);
@@ -77,9 +99,33 @@ class cart_ensemble : public regressor {
         } else {
           rows = r.permutation(n);
         }
-        trees_[k].fit(M, t, std::move(rows), feats, params_.tree, r);
+        std::vector<std::size_t> held;
+        if (weighted && params_.bootstrap) {
+          std::vector<char> in(n, 0);
+          for (std::size_t i : rows) in[i] = 1;
+          for (std::size_t i = 0; i < n; ++i)
+            if (!in[i]) held.push_back(i);
+        } else if (weighted) {  // probe tree on the first rows, scored on the held-out tail
+          held.assign(rows.end() - static_cast<std::ptrdiff_t>(n_held), rows.end());
+          std::vector<std::size_t> kept(rows.begin(),
+                                        rows.end() - static_cast<std::ptrdiff_t>(n_held));
+          trees_[k].fit(M, t, std::move(kept), feats, params_.tree, r);
+        }
+        if (params_.bootstrap || !weighted)
+          trees_[k].fit(M, t, std::move(rows), feats, params_.tree, r);
+        if (weighted) {
+          double sse = 0;
+          for (std::size_t i : held) {
+            const double e = trees_[k].predict_row(M, static_cast<Eigen::Index>(i)) -
+                             t(static_cast<Eigen::Index>(i));
+            sse += e * e;
+          }
+          mse[k] = held.empty() ? INFINITY : sse / static_cast<double>(held.size());
+          if (!params_.bootstrap) trees_[k].fit(M, t, std::move(rows), feats, params_.tree, r);
+        }
       }
     });
+    weights_ = detail::inverse_error_weights(mse, weighted, t, params_.weight_power);
     fitted_ = true;
   }
 
@@ -120,13 +166,13 @@ class cart_ensemble : public regressor {
         double s = 0;
         for (std::size_t k = 0; k < trees_.size(); ++k) {
           v[k] = trees_[k].predict_row(Q, static_cast<Eigen::Index>(i));
-          s += v[k];
+          s += weights_(static_cast<Eigen::Index>(k)) * v[k];
         }
-        const double m = s / static_cast<double>(trees_.size());
         double ss = 0;
-        for (double p : v) ss += (p - m) * (p - m);
-        mean[i] = m;
-        var[i] = ss / static_cast<double>(trees_.size());
+        for (std::size_t k = 0; k < trees_.size(); ++k)
+          ss += weights_(static_cast<Eigen::Index>(k)) * (v[k] - s) * (v[k] - s);
+        mean[i] = s;
+        var[i] = ss;
       }
     });
   }
@@ -134,6 +180,7 @@ class cart_ensemble : public regressor {
   cart_ensemble_params params_;
   std::uint64_t seed_;
   std::vector<detail::tree_model> trees_;
+  detail::vector weights_;  // sums to 1
   std::size_t d_ = 0;
   bool fitted_ = false;
 };

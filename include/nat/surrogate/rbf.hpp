@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,7 +52,11 @@ struct rbf_model {
   vector coef;  // n kernel weights, then 1 + d tail coefficients
   rbf_params params;
 
-  void fit(const matrix& X, const vector& y, const rbf_params& p) {
+  /// Fits the interpolant. When `loo_rows` is given, `loo` receives Rippa's (1999) leave-one-out
+  /// residuals y_i - s_{-i}(x_i) = c_i / (A^-1)_ii at those rows, from the same factorisation
+  /// (one multi-right-hand-side solve); +inf where the LU path was not usable.
+  void fit(const matrix& X, const vector& y, const rbf_params& p,
+           const std::vector<Eigen::Index>* loo_rows = nullptr, vector* loo = nullptr) {
     params = p;
     centres = X;
     const Eigen::Index n = X.rows(), d = X.cols(), m = n + d + 1;
@@ -76,6 +81,20 @@ struct rbf_model {
     if (ok) {
       coef = lu.solve(rhs);
       ok = coef.allFinite();
+    }
+    if (loo_rows && loo) {
+      const auto q = static_cast<Eigen::Index>(loo_rows->size());
+      loo->setConstant(q, std::numeric_limits<double>::infinity());
+      if (ok && q > 0) {
+        col_matrix E = col_matrix::Zero(m, q);
+        for (Eigen::Index k = 0; k < q; ++k) E((*loo_rows)[static_cast<std::size_t>(k)], k) = 1;
+        const col_matrix Z = lu.solve(E);
+        for (Eigen::Index k = 0; k < q; ++k) {
+          const Eigen::Index i = (*loo_rows)[static_cast<std::size_t>(k)];
+          const double e = coef(i) / Z(i, k);
+          if (std::isfinite(e)) (*loo)(k) = e;
+        }
+      }
     }
     if (!ok) coef = A.completeOrthogonalDecomposition().solve(rhs);
     if (!coef.allFinite()) {  // cannot happen with finite input; keep the promise of no NaN

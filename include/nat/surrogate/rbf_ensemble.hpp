@@ -3,7 +3,8 @@
 ///
 /// NAT's accuracy predictor (Lu et al. 2021, Fig. 2 "random subsets of features -> RBF_1..RBF_k ->
 /// ensemble"; nat_spec.md §3): each member fits a cubic RBF with linear tail on a random feature
-/// subset whose size is uniform in {1..d}; the prediction is the members' mean.
+/// subset whose size is uniform in {1..d}; the prediction is the members' mean. nat weights the
+/// mean by each member's leave-one-out error by default (`ensemble_weighting`).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -27,6 +28,13 @@ struct rbf_ensemble_params {
   rbf_params member;            ///< kernel settings of every member
   /// Smallest feature subset, clamped to d (NAT: 1, i.e. subset sizes uniform in {1..d}).
   std::size_t min_features = 1;
+  /// Member weighting. NAT takes the plain mean (`uniform`); the default weights each member by
+  /// its leave-one-out error at `probe_rows` training rows (Rippa's formula, nearly free), which
+  /// keeps NAT's random subsets but stops members blind to an important input from blurring the
+  /// ranking (docs/performance/surrogate.md).
+  ensemble_weighting weighting = ensemble_weighting::inverse_error;
+  std::size_t probe_rows = 32;  ///< training rows at which members' LOO errors are measured
+  double weight_power = 2;      ///< w = mse^-weight_power under inverse_error
 };
 
 /// Mean of n_members RBF interpolants on random feature subsets; seeded and thread-count
@@ -37,6 +45,9 @@ class rbf_ensemble : public regressor {
   explicit rbf_ensemble(std::uint64_t seed = 0, rbf_ensemble_params params = {})
       : params_(params), seed_(seed) {
     if (params.n_members == 0) throw config_error("rbf_ensemble: n_members must be >= 1, got 0");
+    if (!(params.weight_power >= 0) || !std::isfinite(params.weight_power))
+      throw config_error("rbf_ensemble: weight_power must be finite and >= 0, got " +
+                         std::to_string(params.weight_power));
     rbf check(params.member);  // validates the member settings
     (void)check;
   }
@@ -66,36 +77,65 @@ class rbf_ensemble : public regressor {
       auto perm = r.permutation(d_);
       s.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(k));
     }
+    // Probe rows come after the subsets in the stream: a seed gives NAT's subsets either way.
+    std::vector<std::size_t> probe;
+    if (params_.weighting == ensemble_weighting::inverse_error && params_.probe_rows > 0) {
+      auto perm = r.permutation(X.size());
+      probe.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(
+                                                    std::min(params_.probe_rows, perm.size())));
+    }
     members_.resize(params_.n_members);
+    std::vector<double> mse(params_.n_members, 0.0);
     parallel_for(0, params_.n_members, 4, [&](std::size_t lo, std::size_t hi) {
+      std::vector<Eigen::Index> merged, rows;
+      detail::vector loo;
       for (std::size_t m = lo; m < hi; ++m) {
         detail::matrix S = select(M, subsets_[m]);
         detail::vector tm = t;
-        detail::merge_duplicates(S, tm);
-        members_[m].fit(S, tm, params_.member);
+        if (probe.empty()) {
+          detail::merge_duplicates(S, tm);
+          members_[m].fit(S, tm, params_.member);
+          continue;
+        }
+        detail::merge_duplicates(S, tm, &merged);
+        rows.clear();
+        for (std::size_t i : probe) rows.push_back(merged[i]);
+        members_[m].fit(S, tm, params_.member, &rows, &loo);
+        // Rows merged with duplicates are left out as a group; the error against the row's own
+        // target adds what the member cannot resolve inside the group.
+        double sse = 0;
+        for (std::size_t k = 0; k < probe.size(); ++k) {
+          const double e = t(static_cast<Eigen::Index>(probe[k])) - tm(rows[k]) +
+                           loo(static_cast<Eigen::Index>(k));
+          sse += e * e;
+        }
+        mse[m] = sse / static_cast<double>(probe.size());
       }
     });
+    weights_ = detail::inverse_error_weights(mse, !probe.empty(), t, params_.weight_power);
   }
 
   std::vector<double> predict(const points& X) const override {
     detail::check_query("rbf_ensemble::predict", X, d_, fitted_);
     if (constant_ || X.empty()) return std::vector<double>(X.size(), mean_);
     const detail::col_matrix P = member_predictions(X);
-    const detail::vector mean = P.rowwise().mean();
+    const detail::vector mean = P * weights_;
     return std::vector<double>(mean.data(), mean.data() + mean.size());
   }
 
   bool has_variance() const override { return true; }
 
-  /// Population variance of the members' predictions (a spread, not a calibrated posterior).
+  /// Weighted population variance of the members' predictions (a spread, not a calibrated
+  /// posterior).
   std::vector<double> predict_variance(const points& X) const override {
     detail::check_query("rbf_ensemble::predict_variance", X, d_, fitted_);
     if (constant_ || X.empty()) return std::vector<double>(X.size(), 0.0);
     const detail::col_matrix P = member_predictions(X);
-    const detail::vector mean = P.rowwise().mean();
+    const detail::vector mean = P * weights_;
     std::vector<double> v(X.size());
     for (Eigen::Index i = 0; i < P.rows(); ++i)
-      v[static_cast<std::size_t>(i)] = (P.row(i).array() - mean(i)).square().mean();
+      v[static_cast<std::size_t>(i)] =
+          (P.row(i).transpose().array() - mean(i)).square().matrix().dot(weights_);
     return v;
   }
 
@@ -130,6 +170,7 @@ class rbf_ensemble : public regressor {
   std::uint64_t seed_;
   std::vector<detail::rbf_model> members_;
   std::vector<std::vector<std::size_t>> subsets_;
+  detail::vector weights_;  // sums to 1
   std::size_t d_ = 0;
   bool fitted_ = false, constant_ = false;
   double mean_ = 0.0;

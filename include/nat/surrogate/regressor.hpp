@@ -18,6 +18,16 @@
 
 namespace nat::surrogate {
 
+/// How an ensemble combines its members' predictions.
+enum class ensemble_weighting {
+  /// Plain mean, NAT's recipe (nat_spec.md §3).
+  uniform,
+  /// Weighted mean, each member weighted by (its out-of-sample mean squared error)^-power.
+  /// Members on random feature subsets that miss an important input interpolate what they cannot
+  /// see and drag the mean's ranking down; their held-out error exposes them.
+  inverse_error
+};
+
 /// A regression model on tabular data: fit on rows X with targets y, then predict new rows.
 class regressor {
  public:
@@ -117,8 +127,10 @@ inline bool is_constant(const std::vector<double>& y) {
 }
 
 /// Merges identical rows of X, averaging their targets (interpolating models cannot honour two
-/// targets at one point; the mean is the least-squares compromise). Keeps first-seen order.
-inline void merge_duplicates(matrix& X, vector& y) {
+/// targets at one point; the mean is the least-squares compromise). Keeps first-seen order. When
+/// `merged_row` is given it receives, for every original row, the index of its merged row.
+inline void merge_duplicates(matrix& X, vector& y,
+                             std::vector<Eigen::Index>* merged_row = nullptr) {
   const Eigen::Index n = X.rows(), d = X.cols();
   std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
@@ -137,14 +149,26 @@ inline void merge_duplicates(matrix& X, vector& y) {
       any = true;
     }
   }
-  if (!any) return;
+  if (!any) {
+    if (merged_row) {
+      merged_row->resize(static_cast<std::size_t>(n));
+      for (Eigen::Index i = 0; i < n; ++i) (*merged_row)[static_cast<std::size_t>(i)] = i;
+    }
+    return;
+  }
   std::vector<double> sum(static_cast<std::size_t>(n), 0.0), count(static_cast<std::size_t>(n), 0);
   for (Eigen::Index i = 0; i < n; ++i) {
     sum[static_cast<std::size_t>(group[static_cast<std::size_t>(i)])] += y(i);
     count[static_cast<std::size_t>(group[static_cast<std::size_t>(i)])] += 1;
   }
   Eigen::Index m = 0;
+  if (merged_row) merged_row->resize(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) {
+    const auto g = static_cast<std::size_t>(group[static_cast<std::size_t>(i)]);
+    // A group's representative is its smallest row index, so it is always merged first.
+    if (merged_row)
+      (*merged_row)[static_cast<std::size_t>(i)] =
+          g == static_cast<std::size_t>(i) ? m : (*merged_row)[g];
     if (group[static_cast<std::size_t>(i)] != i) continue;
     X.row(m) = X.row(i);
     y(m) = sum[static_cast<std::size_t>(i)] / count[static_cast<std::size_t>(i)];
@@ -152,6 +176,29 @@ inline void merge_duplicates(matrix& X, vector& y) {
   }
   X.conservativeResize(m, d);
   y.conservativeResize(m);
+}
+
+/// Normalised ensemble weights from members' held-out mean squared errors: mse^-power when
+/// `weighted`, else uniform. Members without a usable error get weight 0; if none has one the
+/// weights fall back to uniform. Errors are floored at a tiny fraction of var(y) so one perfect
+/// member cannot take an infinite weight.
+inline vector inverse_error_weights(const std::vector<double>& mse, bool weighted, const vector& y,
+                                    double power) {
+  const auto k = static_cast<Eigen::Index>(mse.size());
+  vector w = vector::Constant(k, 1.0 / static_cast<double>(std::max<Eigen::Index>(k, 1)));
+  if (!weighted || k == 0) return w;
+  const double var = (y.array() - y.mean()).square().mean();
+  const double floor = std::max(1e-12 * var, 1e-300);
+  double total = 0;
+  for (Eigen::Index m = 0; m < k; ++m) {
+    const double e = mse[static_cast<std::size_t>(m)];
+    const double s = std::isfinite(e) ? std::max(e, floor) / std::max(var, floor) : INFINITY;
+    w(m) = std::isfinite(s) ? std::pow(s, -power) : 0.0;
+    total += w(m);
+  }
+  if (!(total > 0) || !std::isfinite(total))
+    return vector::Constant(k, 1.0 / static_cast<double>(k));
+  return w / total;
 }
 
 }  // namespace detail
