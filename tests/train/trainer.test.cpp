@@ -63,12 +63,14 @@ TEST_CASE(
   const nat::data::image_transform plain;
   auto cfg = base_config();
   cfg.checkpoint = dir + "_a.safetensors";
-  nat::elastic::supernet a(tiny_layout(), 11);
+  auto layout = tiny_layout();
+  layout.dropout = 0.3;  // the dropout masks' seed must survive the checkpoint too
+  nat::elastic::supernet a(layout, 11);
   nat::train::trainer<float>(a, data, plain, cfg).run();
 
   cfg.checkpoint = dir + "_b.safetensors";
   cfg.resume = true;
-  nat::elastic::supernet b(tiny_layout(), 11);
+  nat::elastic::supernet b(layout, 11);
   {
     nat::train::trainer<float> tr(b, data, plain, cfg);
     tr.set_step_callback([](std::size_t epoch, std::size_t step) {
@@ -76,7 +78,7 @@ TEST_CASE(
     });
     CHECK_THROWS_WITH(tr.run(), "killed");
   }
-  nat::elastic::supernet c(tiny_layout(), 99);  // a fresh process: different initial weights
+  nat::elastic::supernet c(layout, 99);  // a fresh process: different initial weights
   nat::train::trainer<float>(c, data, plain, cfg).run();
   CHECK(weights(c) == weights(a));
   std::remove((dir + "_a.safetensors").c_str());

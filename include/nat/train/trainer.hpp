@@ -278,8 +278,11 @@ class trainer {
   void save_checkpoint(std::size_t epochs_done) {
     auto tensors = net_.state_dict();
     for (auto& kv : opt_->state()) tensors.emplace_back("optimizer." + kv.first, kv.second);
+    // The classifier dropout's mask seed advances with every training forward; without it a
+    // resumed run would draw different masks than a straight one.
     std::map<std::string, std::string> meta = {{"epochs_done", std::to_string(epochs_done)},
                                                {"seed", std::to_string(cfg_.seed)},
+                                               {"dropout_seed", std::to_string(net_.dropout_seed)},
                                                {"format", "nat-trainer-checkpoint-1"}};
     io::save_safetensors(cfg_.checkpoint, tensors, meta);
   }
@@ -293,6 +296,7 @@ class trainer {
       throw config_error("trainer: " + cfg_.checkpoint + " was written with seed " + meta["seed"] +
                          ", this run uses " + std::to_string(cfg_.seed));
     const std::size_t done = std::stoul(meta.at("epochs_done"));
+    if (meta.count("dropout_seed")) net_.dropout_seed = std::stoull(meta.at("dropout_seed"));
     // Weights first (all-or-nothing, listing what does not match), then the optimiser state.
     io::load_safetensors_into(cfg_.checkpoint, net_.state_dict(), /*strict=*/false);
     std::vector<std::pair<std::string, tensor<T>>> state;
