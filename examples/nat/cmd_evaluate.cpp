@@ -11,26 +11,16 @@
 #include "nat/elastic/supernet.hpp"
 #include "nat/train/evaluate.hpp"
 #include "nat/transfer/subnet_export.hpp"
+#include "options.hpp"
 #include "task_data.hpp"
 
 namespace nat_cli {
 
-// Defined in cmd_export.cpp: the subnet options and reading a supernet file, shared by both.
+// Defined in cmd_export.cpp: reading a supernet file, shared by both.
 namespace subnet_args {
-nat::subnet_config subnet_from_args(const parsed_args& a, const std::string& preset);
 std::unique_ptr<nat::elastic::supernet> load_supernet(const parsed_args& a, const std::string& path,
                                                       const std::string& preset);
 }  // namespace subnet_args
-
-namespace {
-
-std::size_t positive(const parsed_args& a, const char* name, long long fallback) {
-  const long long v = a.get_int(name, fallback);
-  if (v <= 0) throw usage_error(std::string("--") + name + " must be positive");
-  return static_cast<std::size_t>(v);
-}
-
-}  // namespace
 
 int run_evaluate(const std::vector<std::string>& argv) {
   const std::vector<option> opts = {
@@ -80,9 +70,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
   const std::string split = a.get_or("split", "test");
   if (split != "test" && split != "train")
     throw usage_error("--split must be test or train, got \"" + split + "\"");
-  const std::size_t batch = positive(a, "batch", 250);
-  const std::size_t calib_images = positive(a, "calib-images", 2000);
-  const std::size_t calib_batch = positive(a, "calib-batch", 200);
+  const std::size_t batch = get_positive(a, "batch", 250);
+  const std::size_t calib_images = get_positive(a, "calib-images", 2000);
+  const std::size_t calib_batch = get_positive(a, "calib-batch", 200);
 
   // Check the subnet before the (slow) dataset load so that bad options fail at once.
   nat::transfer::loaded_subnet loaded;
@@ -92,7 +82,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     loaded = nat::transfer::load_exported_subnet(a.get("subnet"));
     cfg = loaded.info.config;
   } else {
-    cfg = subnet_args::subnet_from_args(a, a.get("preset"));
+    cfg = required_subnet_option(a, a.get("preset"));
     supernet = subnet_args::load_supernet(a, a.get("supernet"), a.get("preset"));
     supernet->set_active(cfg);
   }

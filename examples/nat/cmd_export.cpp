@@ -12,33 +12,13 @@
 #include "nat/elastic/supernet.hpp"
 #include "nat/elastic/supernet_config.hpp"
 #include "nat/io/safetensors.hpp"
-#include "nat/search/mbv3_space.hpp"
 #include "nat/transfer/subnet_export.hpp"
+#include "options.hpp"
 
 namespace nat_cli {
 
-// Shared with cmd_evaluate.cpp (declared there): reading a supernet file and the subnet options.
+// Shared with cmd_evaluate.cpp (declared there): reading a supernet file.
 namespace subnet_args {
-
-/// NAT's net.encoding decoded by the search space of `preset` (small space for mbv3_small).
-nat::subnet_config decode_encoding(const std::string& text, const std::string& preset) {
-  if (preset == "mbv3_small") return nat::search::nat_mbv3_small_space{}.decode_encoding(text);
-  return nat::search::nat_mbv3_space{}.decode_encoding(text);
-}
-
-/// The subnet of `--encoding` or `--config` (JSON text or a file holding it); usage_error when
-/// neither or both are given.
-nat::subnet_config subnet_from_args(const parsed_args& a, const std::string& preset) {
-  if (a.has("encoding") == a.has("config"))
-    throw usage_error("give exactly one of --encoding or --config");
-  if (a.has("encoding")) return decode_encoding(a.get("encoding"), preset);
-  const std::string& arg = a.get("config");
-  try {
-    return nat::parse_subnet_config(arg.find('{') != std::string::npos ? arg : nat::read_file(arg));
-  } catch (const nat::error& e) {
-    throw usage_error(std::string("--config: ") + e.what());
-  }
-}
 
 /// A supernet of preset `preset` with the weights of `path`. Classes and input channels come
 /// from --n-classes / --in-channels, else from the file's classifier and first-conv shapes.
@@ -95,7 +75,7 @@ int run_export(const std::vector<std::string>& argv) {
     if (!a.has(req)) throw usage_error(std::string("--") + req + " is required (see --help)");
   const std::string preset = a.get("preset");
   nat::elastic::preset(preset);  // unknown names fail before the file is read
-  const auto cfg = subnet_args::subnet_from_args(a, preset);
+  const auto cfg = required_subnet_option(a, preset);
   auto net = subnet_args::load_supernet(a, a.get("supernet"), preset);
   const std::string out = a.get("out");
   nat::transfer::export_subnet(out, *net, cfg);

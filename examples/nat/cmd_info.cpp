@@ -5,31 +5,16 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
 #include "nat/elastic/count.hpp"
 #include "nat/elastic/latency_table.hpp"
 #include "nat/elastic/subnet_config.hpp"
 #include "nat/elastic/supernet_config.hpp"
-#include "nat/search/mbv3_space.hpp"
+#include "options.hpp"
 
 namespace nat_cli {
 
 namespace {
-
-// NAT's net.encoding text (nat_spec §1: 2-digit resolution index, width index, one digit per layer
-// slot), decoded by the search space of the preset: NAT's space for the OFA supernets
-// (R = 192 + 4 idx), the small space for mbv3_small (R = 28 + 4 idx).
-nat::subnet_config decode_nat_encoding(const std::string& s, const std::string& preset) {
-  if (preset == "mbv3_small") return nat::search::nat_mbv3_small_space{}.decode_encoding(s);
-  return nat::search::nat_mbv3_space{}.decode_encoding(s);
-}
-
-// --config takes either JSON text or the path of a file holding it (e.g. a net.subnet file).
-nat::subnet_config read_config_arg(const std::string& arg) {
-  const bool looks_json = arg.find('{') != std::string::npos;
-  return nat::parse_subnet_config(looks_json ? arg : nat::read_file(arg));
-}
 
 std::string human(double v) {
   char buf[64];
@@ -75,18 +60,10 @@ int run_info(const std::vector<std::string>& argv) {
     return 0;
   }
   if (!a.positional.empty()) throw usage_error("unexpected argument \"" + a.positional[0] + "\"");
-  if (a.has("encoding") && a.has("config"))
-    throw usage_error("give either --encoding or --config, not both");
-
-  bool have_cfg = false;
-  nat::subnet_config cfg;
-  if (a.has("encoding")) {
-    cfg = decode_nat_encoding(a.get("encoding"), a.get_or("preset", ""));
-    have_cfg = true;
-  } else if (a.has("config")) {
-    cfg = read_config_arg(a.get("config"));
-    have_cfg = true;
-  }
+  // Without --preset an encoding is read in NAT's space (the OFA presets).
+  const auto given = subnet_option(a, a.get_or("preset", ""));
+  const bool have_cfg = given.has_value();
+  nat::subnet_config cfg = given.value_or(nat::subnet_config{});
   if (a.has("resolution")) {
     if (!have_cfg) throw usage_error("--resolution needs --encoding or --config");
     cfg.r = static_cast<int>(a.get_int("resolution", 0));

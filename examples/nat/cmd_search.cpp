@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,13 +51,6 @@ const std::vector<option> search_options = {
     {"quiet", "", "no progress output"},
     {"json", "", "print the front as one JSON object on stdout"},
 };
-
-std::string timestamp() {
-  char buf[32];
-  const std::time_t t = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
-  return buf;
-}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -125,7 +117,7 @@ int run_search(const std::vector<std::string>& argv) {
     if (a.has("algorithm")) cfg.algorithm = a.get("algorithm");
     if (a.has("surrogate")) cfg.surrogate = a.get("surrogate");
     if (a.has("seed")) cfg.seed = static_cast<std::uint64_t>(a.get_int("seed", 0));
-    run_dir = a.get_or("run-dir", "runs/" + timestamp());
+    run_dir = a.get_or("run-dir", "runs/" + run_timestamp());
     const std::string default_supernet =
         "models/" + cfg.dataset + "_" + layout_name + ".safetensors";
     if (a.has("supernet"))
