@@ -1,5 +1,5 @@
 // `nat`: the command-line front end of the library. Each subcommand is a function in its own
-// cmd_<name>.cpp; adding one (search, train-supernet, evaluate, export) means writing that file
+// cmd_<name>.cpp; adding one (search, train, evaluate, export, ...) means writing that file
 // and adding a row to `commands` below.
 #include <cstdio>
 #include <cstring>
@@ -14,6 +14,7 @@ namespace nat_cli {
 int run_info(const std::vector<std::string>& args);
 int run_search(const std::vector<std::string>& args);
 int run_train_supernet(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
 int run_evaluate(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
 }  // namespace nat_cli
@@ -24,6 +25,8 @@ const nat_cli::command commands[] = {
     {"search", "NAT on a dataset: a Pareto front of ready-to-use subnets", nat_cli::run_search},
     {"train-supernet", "warm a supernet up on a dataset (largest, sort, supernet + KD)",
      nat_cli::run_train_supernet},
+    {"train", "train one fixed subnet from scratch: the baseline for NAT's subnets",
+     nat_cli::run_train},
     {"evaluate", "top-1 accuracy of an exported subnet or of a supernet's subnet",
      nat_cli::run_evaluate},
     {"export", "one subnet of a supernet as a directory (weights, net.config, subnet.json)",

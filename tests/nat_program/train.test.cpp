@@ -1,0 +1,242 @@
+// The `nat` program run as a user runs it: `nat train` on a crafted IDX dataset (checks the JSON
+// summary, that `nat evaluate` on the exported directory reproduces its test accuracy, and that a
+// run killed after an epoch and resumed ends exactly like an uninterrupted one), and one-line
+// errors with exit code 2 for bad input.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <nat/core/file.hpp>
+#include <nat/core/json.hpp>
+#include <nat/core/rng.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef NAT_PROGRAM
+#define NAT_PROGRAM ""
+#endif
+
+namespace {
+
+struct result {
+  int rc = -1;
+  std::string out, err;
+};
+
+// A fresh directory under /tmp, removed with everything in it when the object dies.
+struct scratch_dir {
+  std::string path;
+  scratch_dir() {
+    char tmpl[] = "/tmp/nat_program_test_XXXXXX";
+    const char* p = ::mkdtemp(tmpl);
+    path = p ? p : "";
+  }
+  ~scratch_dir() {
+    if (!path.empty()) std::system(("rm -rf '" + path + "'").c_str());
+  }
+};
+
+// Runs `nat ARGS` through the shell, capturing stdout and stderr.
+result run_nat(const std::string& args, const scratch_dir& tmp) {
+  const std::string o = tmp.path + "/stdout.txt", e = tmp.path + "/stderr.txt";
+  const int status =
+      std::system((std::string(NAT_PROGRAM) + " " + args + " >" + o + " 2>" + e).c_str());
+  result r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = nat::read_file(o);
+  r.err = nat::read_file(e);
+  return r;
+}
+
+std::size_t lines(const std::string& s) {
+  std::size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+void put_be32(std::string& s, std::uint32_t v) {
+  for (int sh = 24; sh >= 0; sh -= 8) s += static_cast<char>((v >> sh) & 0xff);
+}
+
+// An IDX dataset in MNIST's layout under `dir`: 12x12 grey images of three classes told apart by
+// where a bright square is (left, centre, right), `n_train` and `n_test` of them.
+void write_idx_dataset(const std::string& dir, std::size_t n_train, std::size_t n_test) {
+  nat::rng g(5);
+  for (const auto& [prefix, n] : {std::make_pair(std::string("train"), n_train),
+                                  std::make_pair(std::string("t10k"), n_test)}) {
+    std::string images, labels;
+    for (int b : {0, 0, 8, 3}) images += static_cast<char>(b);
+    for (auto d : {std::uint32_t(n), 12u, 12u}) put_be32(images, d);
+    for (int b : {0, 0, 8, 1}) labels += static_cast<char>(b);
+    put_be32(labels, std::uint32_t(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const int c = static_cast<int>(g.index(3));
+      labels += static_cast<char>(c);
+      std::string px(144, '\0');
+      for (auto& p : px) p = static_cast<char>(g.index(60));
+      for (int y = 4; y < 8; ++y)
+        for (int x = 0; x < 4; ++x) px[y * 12 + c * 4 + x] = static_cast<char>(230);
+      images += px;
+    }
+    nat::write_file_atomic(dir + "/" + prefix + "-images-idx3-ubyte", images);
+    nat::write_file_atomic(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
+  }
+}
+
+bool program_built() {
+  if (std::string(NAT_PROGRAM).empty()) {
+    MESSAGE("the nat program is not built (NAT_BUILD_EXAMPLES=OFF); skipped");
+    return false;
+  }
+  return true;
+}
+
+const char* const tiny_run =
+    " --subnet smallest --epochs 2 --max-steps 2 --batch 16 --val-images 16 --seed 1 --threads 2 "
+    "--quiet";
+
+}  // namespace
+
+TEST_CASE("nat train: trains, reports, exports what nat evaluate reproduces, and resumes") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", a = tmp.path + "/a", b = tmp.path + "/b";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = std::string(tiny_run) + " --dataset idx:" + data;
+
+  const auto straight = run_nat("train" + common + " --out " + a + " --json", tmp);
+  REQUIRE_MESSAGE(straight.rc == 0, straight.err);
+  const auto j = nat::json::parse(straight.out);
+  for (const char* k :
+       {"val_top1", "test_top1", "epochs", "wall_s", "images_per_s", "macs", "params"})
+    REQUIRE_MESSAGE(j.contains(k), k);
+  CHECK(j.at("epochs").as_int() == 2);
+  for (const char* k : {"val_top1", "test_top1"}) {
+    CHECK(j.at(k).as_number() >= 0.0);
+    CHECK(j.at(k).as_number() <= 100.0);
+  }
+  CHECK(j.at("wall_s").as_number() > 0.0);
+  CHECK(j.at("images_per_s").as_number() > 0.0);
+  CHECK(j.at("macs").as_number() > 0.0);
+  CHECK(j.at("params").as_number() > 0.0);
+  for (const char* f : {"weights.safetensors", "subnet.json", "net.config", "info.json",
+                        "train.json", "train.ckpt", "epochs.json", "result.json"})
+    CHECK_MESSAGE(nat::file_exists(a + "/" + f), f);
+
+  // The exported directory is an ordinary subnet: nat evaluate gives the same test top-1.
+  const auto ev =
+      run_nat("evaluate --subnet " + a + " --dataset idx:" + data + " --split test --json", tmp);
+  REQUIRE_MESSAGE(ev.rc == 0, ev.err);
+  CHECK(nat::json::parse(ev.out).at("top1").as_number() ==
+        doctest::Approx(j.at("test_top1").as_number()).epsilon(1e-12));
+
+  // The same run, killed (SIGKILL) once its first epoch's checkpoint exists, then resumed with
+  // only --out: the same weights and accuracies as the straight run. A run that already finished
+  // when the kill comes is resumed from its last checkpoint, which must give the same too.
+  const std::string cmd = std::string(NAT_PROGRAM) + " train" + common + " --out " + b;
+  std::fflush(stdout);  // the child must not repeat the parent's buffered output
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  while (!nat::file_exists(b + "/train.ckpt") &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(300))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  MESSAGE(std::string(WIFSIGNALED(status) ? "killed after an epoch" : "finished before the kill"));
+  const auto resumed = run_nat("train --resume --out " + b + " --threads 2 --quiet --json", tmp);
+  REQUIRE_MESSAGE(resumed.rc == 0, resumed.err);
+  const auto jr = nat::json::parse(resumed.out);
+  CHECK(jr.at("val_top1").as_number() == j.at("val_top1").as_number());
+  CHECK(jr.at("test_top1").as_number() == j.at("test_top1").as_number());
+  CHECK(nat::read_file(b + "/weights.safetensors") == nat::read_file(a + "/weights.safetensors"));
+
+  // A resumed run keeps its settings: a different one is refused in one line.
+  const auto clash = run_nat("train --resume --out " + b + " --epochs 3 --quiet", tmp);
+  CHECK(clash.rc == 2);
+  CHECK(lines(clash.err) == 1);
+  CHECK(clash.err.find("epochs") != std::string::npos);
+}
+
+TEST_CASE("nat train: bad input is one line on stderr and exit code 2") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  for (const std::string args :
+       {"train --subnet bogus", "train --subnet 0101", "train --subnet 01011203200562076009771999",
+        "train --dataset fashion-mnist", "train --subnet largest --epochs 0",
+        "train --subnet largest --resolution 30", "train --resume --subnet largest",
+        "train --subnet largest --nope"}) {
+    CAPTURE(args);
+    const auto r = run_nat(args + " --out " + tmp.path + "/never", tmp);
+    CHECK(r.rc == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind("nat train: ", 0) == 0);
+    CHECK(r.out.empty());
+    CHECK(!nat::file_exists(tmp.path + "/never"));
+  }
+  const auto help = run_nat("train --help", tmp);
+  CHECK(help.rc == 0);
+  CHECK(help.out.rfind("usage: nat train", 0) == 0);
+  CHECK(help.out.find("--subnet") != std::string::npos);
+}
+
+TEST_CASE("nat train: the digits dataset trains and evaluates") {
+  if (!program_built()) return;
+  if (!nat::file_exists("/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz")) {
+    MESSAGE("scikit-learn's digits.csv.gz is not installed; skipped");
+    return;
+  }
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const auto r = run_nat(
+      "train --dataset digits --subnet smallest --epochs 1 --max-steps 1 --batch 16 "
+      "--threads 2 --quiet --json --out " +
+          tmp.path + "/d",
+      tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const auto j = nat::json::parse(r.out);
+  CHECK(j.at("val_top1").is_number());
+  CHECK(j.at("test_top1").is_number());
+  const auto sub = nat::json::parse(nat::read_file(tmp.path + "/d/subnet.json"));
+  CHECK(sub.at("n_classes").as_int() == 10);
+}
+
+TEST_CASE("nat info/export/evaluate: --encoding and --config share one parser") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const auto enc =
+      run_nat("info --preset mbv3_small --encoding 01011203200562076009771 --json", tmp);
+  REQUIRE_MESSAGE(enc.rc == 0, enc.err);
+  const auto cfg = nat::json::parse(enc.out).at("config");
+  const auto js = run_nat("info --preset mbv3_small --config '" + cfg.dump() + "' --json", tmp);
+  REQUIRE_MESSAGE(js.rc == 0, js.err);
+  CHECK(nat::json::parse(js.out).at("macs").as_number() ==
+        nat::json::parse(enc.out).at("macs").as_number());
+  for (const std::string args :
+       {"info --preset mbv3_small --encoding 0101 --json",
+        "info --encoding 01011203200562076009771 --config x.json", "info --config '{\"r\": 28}'",
+        "export --supernet x --preset mbv3_small --out d"}) {
+    CAPTURE(args);
+    const auto r = run_nat(args, tmp);
+    CHECK(r.rc == 2);
+    CHECK(lines(r.err) == 1);
+  }
+}
