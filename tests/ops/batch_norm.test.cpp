@@ -2,6 +2,7 @@
 
 #include <nat/ops/batch_norm.hpp>
 #include <nat/ops/reference/batch_norm.hpp>
+#include <type_traits>
 
 #include "helpers.hpp"
 
@@ -85,5 +86,99 @@ TEST_CASE("batch_norm rejects channel mismatches and missing statistics") {
                   nat::shape_error);
   CHECK_THROWS_AS(nat::ops::batch_norm(nat::tensorf::zeros({2, 6, 3}), nat::tensorf(),
                                        nat::tensorf(), nat::tensorf(), nat::tensorf(), true),
+                  nat::shape_error);
+}
+
+namespace {
+
+// The vectorised kernels against the naive double oracle on one shape; x ~ mean ± spread.
+template <class T>
+void check_kernels_against_reference(const nat::ops::batch_norm_shape& s, double mean,
+                                     double spread, double tol) {
+  CAPTURE(s.n);
+  CAPTURE(s.c);
+  CAPTURE(s.hw);
+  CAPTURE(mean);
+  const std::size_t total = s.n * s.c * s.hw;
+  auto x = nat::tensor<T>::randn({total}, 11, T(mean), T(spread));
+  auto gy = nat::tensor<T>::randn({total}, 12);
+  auto w = nat::tensor<T>::randn({s.c}, 13);
+  auto b = nat::tensor<T>::randn({s.c}, 14);
+  const T eps = T(1e-5);
+  std::vector<T> y(total), mean_v(s.c), var_v(s.c), invstd(s.c), ry(total), rmean(s.c), rvar(s.c);
+  nat::ops::cpu::batch_norm_train_forward(x.data(), w.data(), b.data(), y.data(), mean_v.data(),
+                                          var_v.data(), invstd.data(), eps, s);
+  nat::ops::reference::batch_norm_train_forward(x.data(), w.data(), b.data(), ry.data(),
+                                                rmean.data(), rvar.data(), eps, s);
+  CHECK(rel_error(y, ry) < tol);
+  CHECK(rel_error(mean_v, rmean) < tol);
+  CHECK(rel_error(var_v, rvar) < tol);
+  for (std::size_t c = 0; c < s.c; ++c)
+    CHECK(double(invstd[c]) ==
+          doctest::Approx(1.0 / std::sqrt(double(rvar[c]) + 1e-5)).epsilon(tol));
+
+  std::vector<T> gx(total), gw(s.c), gb(s.c), rgx(total), rgw(s.c), rgb(s.c);
+  nat::ops::cpu::batch_norm_backward(x.data(), gy.data(), w.data(), mean_v.data(), invstd.data(),
+                                     true, gx.data(), gw.data(), gb.data(), s);
+  nat::ops::reference::batch_norm_train_backward(x.data(), gy.data(), w.data(), eps, rgx.data(),
+                                                 rgw.data(), rgb.data(), s);
+  CHECK(rel_error(gx, rgx) < tol);
+  CHECK(rel_error(gw, rgw) < tol);
+  CHECK(rel_error(gb, rgb) < tol);
+
+  // Evaluation: affine with the statistics; backward gx = w·invstd·gy.
+  nat::ops::cpu::batch_norm_apply(x.data(), w.data(), b.data(), mean_v.data(), invstd.data(),
+                                  y.data(), s);
+  CHECK(rel_error(y, ry) < tol);
+  nat::ops::cpu::batch_norm_backward(x.data(), gy.data(), w.data(), mean_v.data(), invstd.data(),
+                                     false, gx.data(), gw.data(), gb.data(), s);
+  for (std::size_t n = 0; n < s.n; ++n)
+    for (std::size_t c = 0; c < s.c; ++c)
+      for (std::size_t q = 0; q < s.hw; ++q) {
+        const std::size_t i = (n * s.c + c) * s.hw + q;
+        rgx[i] = T(double(w.data()[c]) * double(invstd[c]) * double(gy.data()[i]));
+      }
+  CHECK(rel_error(gx, rgx) < tol);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("batch_norm cpu kernels match the reference at odd sizes and lane tails", T,
+                   float, double) {
+  const double tol = std::is_same<T, float>::value ? 2e-5 : 1e-12;
+  // hw: 1 ([N,C]), below one lane block, a block plus a tail, several blocks; n past one flush.
+  const std::vector<nat::ops::batch_norm_shape> shapes = {
+      {5, 3, 1}, {3, 13, 7}, {7, 5, 17}, {2, 4, 49}, {130, 3, 4}, {3, 2, 300}, {1, 1, 33}};
+  for (const auto& s : shapes) check_kernels_against_reference<T>(s, 0.5, 2.0, tol);
+}
+
+TEST_CASE("batch_norm cpu kernels keep precision for data far from zero (1000 ± 1)") {
+  // E[x²] − E[x]² would cancel 6 of float's 7 digits here; the shifted sums must not.
+  const std::vector<nat::ops::batch_norm_shape> shapes = {{64, 3, 49}, {5, 7, 1}, {128, 2, 4}};
+  for (const auto& s : shapes) check_kernels_against_reference<float>(s, 1000.0, 1.0, 2e-4);
+  check_kernels_against_reference<double>({64, 3, 49}, 1e6, 1.0, 1e-8);
+}
+
+TEST_CASE(
+    "batch_norm returns batch statistics and accepts one value per channel without running "
+    "statistics") {
+  auto x = nat::tensorf::randn({4, 3, 2, 2}, 5, 1.0f, 2.0f);
+  nat::ops::batch_norm_statistics<float> st;
+  nat::ops::batch_norm(x, nat::tensorf(), nat::tensorf(), nat::tensorf(), nat::tensorf(), true, 0.1,
+                       1e-5, &st);
+  REQUIRE(st.mean.numel() == 3);
+  std::vector<float> ref(x.numel()), mean(3), var(3);
+  nat::ops::reference::batch_norm_train_forward<float>(x.data(), nullptr, nullptr, ref.data(),
+                                                       mean.data(), var.data(), 1e-5f, {4, 3, 4});
+  CHECK(rel_error(st.mean.to_vector(), mean) < 1e-6);
+  CHECK(rel_error(st.var.to_vector(), var) < 1e-6);
+  // One value per channel: a degenerate batch (output = bias), but only the running update
+  // needs two.
+  auto one = nat::tensorf::randn({1, 3, 1, 1}, 6);
+  auto y = nat::ops::batch_norm(one, nat::tensorf(), nat::tensorf::full({3}, 0.25f), nat::tensorf(),
+                                nat::tensorf(), true);
+  for (float v : y.to_vector()) CHECK(v == doctest::Approx(0.25f));
+  CHECK_THROWS_AS(nat::ops::batch_norm(one, nat::tensorf(), nat::tensorf(),
+                                       nat::tensorf::zeros({3}), nat::tensorf::ones({3}), true),
                   nat::shape_error);
 }

@@ -15,16 +15,25 @@
 
 namespace nat::ops {
 
+/// Batch statistics of one training-mode batch norm (BN recalibration reads them): per-channel
+/// mean and biased variance, [C] each.
+template <class T>
+struct batch_norm_statistics {
+  tensor<T> mean, var;
+};
+
 /// Batch norm of x [N,C,H,W] or [N,C].
 ///
 /// training: normalise with the batch mean and biased variance; when running_mean/running_var are
 /// defined, update them in place: r ← (1−momentum)·r + momentum·batch (running_var with the
 /// unbiased variance, count/(count−1)). Not training: normalise with the running statistics.
 /// weight/bias [C] may be undefined (no affine transform). Gradients flow to x, weight, bias.
+/// `batch`, when given in training mode, receives the batch mean and biased variance.
 template <class T>
 tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
                      const tensor<T>& running_mean, const tensor<T>& running_var, bool training,
-                     double momentum = 0.1, double eps = 1e-5) {
+                     double momentum = 0.1, double eps = 1e-5,
+                     batch_norm_statistics<T>* batch = nullptr) {
   const char* op = "batch_norm";
   if (!x.defined() || (x.rank() != 4 && x.rank() != 2))
     throw shape_error(std::string(op) + ": expected input [N,C,H,W] or [N,C], got shape " +
@@ -48,7 +57,9 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
     throw shape_error(std::string(op) + ": running_mean and running_var must both be given");
   if (!training && !running_mean.defined())
     throw shape_error(std::string(op) + ": evaluation mode needs running statistics");
-  if (training && s.count() <= 1)
+  // One value per channel has no unbiased variance for the running update; without running
+  // statistics (BN recalibration) it is a valid, if degenerate, batch.
+  if (training && (s.count() == 0 || (s.count() == 1 && running_mean.defined())))
     throw shape_error(std::string(op) + ": training needs more than one value per channel, got " +
                       "input " + to_string(x.shape()));
 
@@ -61,6 +72,10 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
     auto var = tensor<T>::empty({s.c});
     cpu::batch_norm_train_forward<T>(xc.data(), wc.data(), bc.data(), y.data(), mean.data(),
                                      var.data(), invstd.data(), T(eps), s);
+    if (batch) {
+      batch->mean = mean;
+      batch->var = var;
+    }
     if (running_mean.defined()) {
       // In place through the (possibly prefix) views: the supernet's buffers see the update.
       const double unbias = double(s.count()) / double(s.count() - 1);

@@ -50,8 +50,8 @@ tensor<T> slice(const tensor<T>& x, const std::vector<std::size_t>& lengths) {
                         std::to_string(d) + " exceeds shape " + to_string(x.shape()));
     v = v.slice(d, lengths[d]);
   }
-  tensor<T> y = v.clone();
-  if (y.shape() == x.shape()) y = x.contiguous().detach();  // whole tensor: no copy needed
+  // The whole tensor needs no copy.
+  tensor<T> y = v.shape() == x.shape() ? x.contiguous().detach() : v.clone();
   autograd::record<T>("slice", y, {x}, [xs = x.shape(), lengths](const tensor<T>& gy, auto& gx) {
     if (gy.shape() == xs) {
       gx[0] = gy;

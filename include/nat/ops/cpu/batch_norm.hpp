@@ -2,11 +2,25 @@
 /// \file CPU batch normalisation kernels on raw NCHW pointers (PyTorch conventions).
 ///
 /// One task per channel: a channel's statistics are summed over (n, h, w) in a fixed order by one
-/// thread, in double, so results do not depend on the thread count.
+/// thread, so results do not depend on the thread count.
+///
+/// Method (docs/performance/elastic.md). A channel is n rows of hw contiguous values. Each row is
+/// added into kLanes independent partial sums in T (GCC vectorises the fixed-width lane loop
+/// without -ffast-math, since no sum is reassociated), and every few rows the partials are
+/// flushed into double, so no float partial holds more than ~64 terms. Statistics are taken of
+/// x − k, with k the channel's first value: the one-pass Σd, Σd² form of the variance then does
+/// not cancel for data far from zero (1000 ± 1 keeps full precision), and the forward reads x
+/// twice (statistics, normalisation) instead of three times; the backward fuses its two
+/// reductions into one pass and writes dx in a second.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
 #include "nat/core/parallel.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace nat::ops {
 
@@ -18,39 +32,296 @@ struct batch_norm_shape {
 };
 
 namespace cpu {
+namespace detail {
+
+/// Independent partial sums per row: one AVX-512 register of floats (two of doubles).
+constexpr std::size_t kBnLanes = 16;
+
+/// Rows between two flushes of the lane partials into double: each lane then holds at most ~64
+/// terms, which bounds the float rounding of a partial to ~64·2⁻²⁴ of its block's magnitude.
+inline std::size_t bn_rows_per_flush(std::size_t hw) {
+  const std::size_t per_row = (hw + kBnLanes - 1) / kBnLanes;
+  return std::max<std::size_t>(1, 64 / (per_row ? per_row : 1));
+}
+
+// Generic path (double, or CPUs without AVX-512). The lane arrays are only indexed by the
+// fixed-width loop, so GCC keeps them in vector registers; the row tail goes to scalars.
+
+/// Σ (x − k) and Σ (x − k)² over channel c (k: the shift), in double.
+template <class T>
+void shifted_sums(const T* x, std::size_t c, T k, const batch_norm_shape& s, double& s1,
+                  double& s2) {
+  constexpr std::size_t L = kBnLanes;
+  const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / L * L;
+  T a[L] = {}, b[L] = {};
+  T ta = 0, tb = 0;
+  s1 = 0;
+  s2 = 0;
+  std::size_t rows = 0;
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const T* p = x + (n * s.c + c) * s.hw;
+    for (std::size_t q = 0; q < full; q += L)
+      for (std::size_t l = 0; l < L; ++l) {
+        const T d = p[q + l] - k;
+        a[l] += d;
+        b[l] += d * d;
+      }
+    for (std::size_t q = full; q < s.hw; ++q) {
+      const T d = p[q] - k;
+      ta += d;
+      tb += d * d;
+    }
+    if (++rows == flush || n + 1 == s.n) {
+      for (std::size_t l = 0; l < L; ++l) {
+        s1 += double(a[l]);
+        s2 += double(b[l]);
+        a[l] = 0;
+        b[l] = 0;
+      }
+      s1 += double(ta);
+      s2 += double(tb);
+      ta = tb = 0;
+      rows = 0;
+    }
+  }
+}
+
+/// Σ g and Σ g·(x − k) over channel c, in double.
+template <class T>
+void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shape& s, double& sg,
+               double& sgx) {
+  constexpr std::size_t L = kBnLanes;
+  const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / L * L;
+  T a[L] = {}, b[L] = {};
+  T ta = 0, tb = 0;
+  sg = 0;
+  sgx = 0;
+  std::size_t rows = 0;
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const std::size_t off = (n * s.c + c) * s.hw;
+    const T* p = x + off;
+    const T* r = g + off;
+    for (std::size_t q = 0; q < full; q += L)
+      for (std::size_t l = 0; l < L; ++l) {
+        a[l] += r[q + l];
+        b[l] += r[q + l] * (p[q + l] - k);
+      }
+    for (std::size_t q = full; q < s.hw; ++q) {
+      ta += r[q];
+      tb += r[q] * (p[q] - k);
+    }
+    if (++rows == flush || n + 1 == s.n) {
+      for (std::size_t l = 0; l < L; ++l) {
+        sg += double(a[l]);
+        sgx += double(b[l]);
+        a[l] = 0;
+        b[l] = 0;
+      }
+      sg += double(ta);
+      sgx += double(tb);
+      ta = tb = 0;
+      rows = 0;
+    }
+  }
+}
+
+/// y = (x − k)·scale + shift over channel c.
+template <class T>
+void normalise(const T* x, T* y, std::size_t c, T k, T scale, T shift, const batch_norm_shape& s) {
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const T* p = x + (n * s.c + c) * s.hw;
+    T* o = y + (n * s.c + c) * s.hw;
+    for (std::size_t q = 0; q < s.hw; ++q) o[q] = (p[q] - k) * scale + shift;
+  }
+}
+
+/// gx = a·g + c1·(x − k) + c0 over channel c.
+template <class T>
+void grad_input(const T* x, const T* g, T* gx, std::size_t c, T k, T a, T c1, T c0,
+                const batch_norm_shape& s) {
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const std::size_t off = (n * s.c + c) * s.hw;
+    const T* p = x + off;
+    const T* r = g + off;
+    T* o = gx + off;
+    for (std::size_t q = 0; q < s.hw; ++q) o[q] = a * r[q] + c1 * (p[q] - k) + c0;
+  }
+}
+
+#if defined(__AVX512F__)
+// AVX-512 float path: 16 lanes, masked loads for the row tail (every MobileNet map size is
+// 1..784 values, so tails are frequent), two accumulator pairs for the add latency, and the next
+// row prefetched (rows of one channel lie c·hw apart: a new stream per row for the prefetcher).
+
+// acc (8 doubles) += the 16 float lanes of v.
+inline __m512d bn_widen_add(__m512d acc, __m512 v) {
+  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+  const __m512d hi =
+      _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  return _mm512_add_pd(acc, _mm512_add_pd(lo, hi));
+}
+
+inline void bn_prefetch_row(const float* p, std::size_t hw) {
+  for (std::size_t q = 0; q < hw; q += 16)
+    _mm_prefetch(reinterpret_cast<const char*>(p + q), _MM_HINT_T0);
+}
+
+inline void shifted_sums(const float* x, std::size_t c, float k, const batch_norm_shape& s,
+                         double& s1, double& s2) {
+  const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
+  const __m512 vk = _mm512_set1_ps(k);
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+  __m512d da = _mm512_setzero_pd(), db = da;
+  std::size_t rows = 0;
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const float* p = x + (n * s.c + c) * s.hw;
+    if (n + 1 < s.n) bn_prefetch_row(p + s.c * s.hw, s.hw);
+    std::size_t q = 0;
+    for (; q + 32 <= full; q += 32) {
+      const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(p + q), vk);
+      const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(p + q + 16), vk);
+      a0 = _mm512_add_ps(a0, d0);
+      a1 = _mm512_add_ps(a1, d1);
+      b0 = _mm512_fmadd_ps(d0, d0, b0);
+      b1 = _mm512_fmadd_ps(d1, d1, b1);
+    }
+    if (q < full) {
+      const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(p + q), vk);
+      a0 = _mm512_add_ps(a0, d0);
+      b0 = _mm512_fmadd_ps(d0, d0, b0);
+    }
+    if (tail) {
+      const __m512 d1 = _mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, p + full), vk);
+      a1 = _mm512_add_ps(a1, d1);
+      b1 = _mm512_fmadd_ps(d1, d1, b1);
+    }
+    if (++rows == flush || n + 1 == s.n) {
+      da = bn_widen_add(da, _mm512_add_ps(a0, a1));
+      db = bn_widen_add(db, _mm512_add_ps(b0, b1));
+      a0 = a1 = b0 = b1 = _mm512_setzero_ps();
+      rows = 0;
+    }
+  }
+  s1 = _mm512_reduce_add_pd(da);
+  s2 = _mm512_reduce_add_pd(db);
+}
+
+inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
+                      const batch_norm_shape& s, double& sg, double& sgx) {
+  const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
+  const __m512 vk = _mm512_set1_ps(k);
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+  __m512d da = _mm512_setzero_pd(), db = da;
+  std::size_t rows = 0;
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const std::size_t off = (n * s.c + c) * s.hw;
+    const float* p = x + off;
+    const float* r = g + off;
+    if (n + 1 < s.n) {
+      bn_prefetch_row(p + s.c * s.hw, s.hw);
+      bn_prefetch_row(r + s.c * s.hw, s.hw);
+    }
+    std::size_t q = 0;
+    for (; q + 32 <= full; q += 32) {
+      const __m512 g0 = _mm512_loadu_ps(r + q), g1 = _mm512_loadu_ps(r + q + 16);
+      a0 = _mm512_add_ps(a0, g0);
+      a1 = _mm512_add_ps(a1, g1);
+      b0 = _mm512_fmadd_ps(g0, _mm512_sub_ps(_mm512_loadu_ps(p + q), vk), b0);
+      b1 = _mm512_fmadd_ps(g1, _mm512_sub_ps(_mm512_loadu_ps(p + q + 16), vk), b1);
+    }
+    if (q < full) {
+      const __m512 g0 = _mm512_loadu_ps(r + q);
+      a0 = _mm512_add_ps(a0, g0);
+      b0 = _mm512_fmadd_ps(g0, _mm512_sub_ps(_mm512_loadu_ps(p + q), vk), b0);
+    }
+    if (tail) {
+      const __m512 g1 = _mm512_maskz_loadu_ps(tail, r + full);
+      a1 = _mm512_add_ps(a1, g1);
+      b1 = _mm512_fmadd_ps(g1, _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, p + full), vk), b1);
+    }
+    if (++rows == flush || n + 1 == s.n) {
+      da = bn_widen_add(da, _mm512_add_ps(a0, a1));
+      db = bn_widen_add(db, _mm512_add_ps(b0, b1));
+      a0 = a1 = b0 = b1 = _mm512_setzero_ps();
+      rows = 0;
+    }
+  }
+  sg = _mm512_reduce_add_pd(da);
+  sgx = _mm512_reduce_add_pd(db);
+}
+
+inline void normalise(const float* x, float* y, std::size_t c, float k, float scale, float shift,
+                      const batch_norm_shape& s) {
+  const std::size_t full = s.hw / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
+  const __m512 vk = _mm512_set1_ps(k), vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(shift);
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const float* p = x + (n * s.c + c) * s.hw;
+    float* o = y + (n * s.c + c) * s.hw;
+    for (std::size_t q = 0; q < full; q += 16)
+      _mm512_storeu_ps(o + q, _mm512_fmadd_ps(_mm512_sub_ps(_mm512_loadu_ps(p + q), vk), vs, vb));
+    if (tail)
+      _mm512_mask_storeu_ps(
+          o + full, tail,
+          _mm512_fmadd_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, p + full), vk), vs, vb));
+  }
+}
+
+inline void grad_input(const float* x, const float* g, float* gx, std::size_t c, float k, float a,
+                       float c1, float c0, const batch_norm_shape& s) {
+  const std::size_t full = s.hw / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
+  const __m512 vk = _mm512_set1_ps(k), va = _mm512_set1_ps(a), v1 = _mm512_set1_ps(c1),
+               v0 = _mm512_set1_ps(c0);
+  auto f = [&](__m512 xv, __m512 gv) {
+    return _mm512_fmadd_ps(va, gv, _mm512_fmadd_ps(v1, _mm512_sub_ps(xv, vk), v0));
+  };
+  for (std::size_t n = 0; n < s.n; ++n) {
+    const std::size_t off = (n * s.c + c) * s.hw;
+    const float* p = x + off;
+    const float* r = g + off;
+    float* o = gx + off;
+    for (std::size_t q = 0; q < full; q += 16)
+      _mm512_storeu_ps(o + q, f(_mm512_loadu_ps(p + q), _mm512_loadu_ps(r + q)));
+    if (tail)
+      _mm512_mask_storeu_ps(
+          o + full, tail,
+          f(_mm512_maskz_loadu_ps(tail, p + full), _mm512_maskz_loadu_ps(tail, r + full)));
+  }
+}
+#endif
+
+/// Channels per parallel task: enough elements (~8k) that scheduling is cheap against the work.
+inline std::size_t bn_channel_grain(const batch_norm_shape& s) {
+  const std::size_t per = s.count() ? s.count() : 1;
+  return std::max<std::size_t>(1, 8192 / per);
+}
+
+}  // namespace detail
 
 /// Training forward: batch mean and biased variance per channel (written to mean, var), then
 /// y = (x − mean)·invstd·w + b (w, b may be null: 1 and 0); invstd[c] = 1/sqrt(var + eps).
 template <class T>
 void batch_norm_train_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* var, T* invstd,
                               T eps, const batch_norm_shape& s) {
-  nat::parallel_for(0, s.c, 1, [&](std::size_t lo, std::size_t hi) {
+  if (s.count() == 0) return;
+  const double cnt = double(s.count());
+  nat::parallel_for(0, s.c, detail::bn_channel_grain(s), [&](std::size_t lo, std::size_t hi) {
     for (std::size_t c = lo; c < hi; ++c) {
-      double sum = 0, sq = 0;
-      for (std::size_t n = 0; n < s.n; ++n) {
-        const T* p = x + (n * s.c + c) * s.hw;
-        for (std::size_t q = 0; q < s.hw; ++q) sum += p[q];
-      }
-      const double m = sum / double(s.count());
-      for (std::size_t n = 0; n < s.n; ++n) {
-        const T* p = x + (n * s.c + c) * s.hw;
-        for (std::size_t q = 0; q < s.hw; ++q) {
-          const double d = p[q] - m;
-          sq += d * d;
-        }
-      }
-      const double v = sq / double(s.count());
+      const T k = x[c * s.hw];
+      double s1, s2;
+      detail::shifted_sums(x, c, k, s, s1, s2);
+      const double dm = s1 / cnt;  // mean − k
+      const double v = std::max(0.0, s2 / cnt - dm * dm);
       const double is = 1.0 / std::sqrt(v + double(eps));
-      mean[c] = T(m);
+      mean[c] = T(double(k) + dm);
       var[c] = T(v);
       invstd[c] = T(is);
-      const T scale = T(is * (w ? double(w[c]) : 1.0));
-      const T shift = T((b ? double(b[c]) : 0.0) - m * is * (w ? double(w[c]) : 1.0));
-      for (std::size_t n = 0; n < s.n; ++n) {
-        const T* p = x + (n * s.c + c) * s.hw;
-        T* o = y + (n * s.c + c) * s.hw;
-        for (std::size_t q = 0; q < s.hw; ++q) o[q] = p[q] * scale + shift;
-      }
+      // y = (x − k)·scale + (b − dm·scale): x − k is exact near k, so no cancellation.
+      const double sc = is * (w ? double(w[c]) : 1.0);
+      detail::normalise(x, y, c, k, T(sc), T((b ? double(b[c]) : 0.0) - dm * sc), s);
     }
   });
 }
@@ -59,14 +330,16 @@ void batch_norm_train_forward(const T* x, const T* w, const T* b, T* y, T* mean,
 template <class T>
 void batch_norm_apply(const T* x, const T* w, const T* b, const T* mean, const T* invstd, T* y,
                       const batch_norm_shape& s) {
-  nat::parallel_for(0, s.n * s.c, 64, [&](std::size_t lo, std::size_t hi) {
+  const std::size_t grain = std::max<std::size_t>(1, 16384 / (s.hw ? s.hw : 1));
+  nat::parallel_for(0, s.n * s.c, grain, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t p = lo; p < hi; ++p) {
       const std::size_t c = p % s.c;
       const T scale = invstd[c] * (w ? w[c] : T(1));
-      const T shift = (b ? b[c] : T(0)) - mean[c] * scale;
+      const T shift = b ? b[c] : T(0);
+      const T m = mean[c];
       const T* in = x + p * s.hw;
       T* o = y + p * s.hw;
-      for (std::size_t q = 0; q < s.hw; ++q) o[q] = in[q] * scale + shift;
+      for (std::size_t q = 0; q < s.hw; ++q) o[q] = (in[q] - m) * scale + shift;
     }
   });
 }
@@ -76,36 +349,24 @@ void batch_norm_apply(const T* x, const T* w, const T* b, const T* mean, const T
 template <class T>
 void batch_norm_backward(const T* x, const T* gy, const T* w, const T* mean, const T* invstd,
                          bool training, T* gx, T* gw, T* gb, const batch_norm_shape& s) {
-  nat::parallel_for(0, s.c, 1, [&](std::size_t lo, std::size_t hi) {
+  if (s.count() == 0) return;
+  const double cnt = double(s.count());
+  nat::parallel_for(0, s.c, detail::bn_channel_grain(s), [&](std::size_t lo, std::size_t hi) {
     for (std::size_t c = lo; c < hi; ++c) {
-      const double m = mean[c], is = invstd[c];
-      double sg = 0, sgx = 0;  // Σ gy, Σ gy·xhat
-      for (std::size_t n = 0; n < s.n; ++n) {
-        const T* p = x + (n * s.c + c) * s.hw;
-        const T* g = gy + (n * s.c + c) * s.hw;
-        for (std::size_t q = 0; q < s.hw; ++q) {
-          sg += g[q];
-          sgx += g[q] * ((p[q] - m) * is);
-        }
-      }
+      const T k = x[c * s.hw];  // shift, as in the forward
+      const double is = invstd[c], dm = double(mean[c]) - double(k);
+      double sg, sgk;  // Σ gy, Σ gy·(x − k)
+      detail::grad_sums(x, gy, c, k, s, sg, sgk);
+      const double sgx = (sgk - dm * sg) * is;  // Σ gy·xhat
       if (gw) gw[c] = T(sgx);
       if (gb) gb[c] = T(sg);
       if (!gx) continue;
       const double wc = w ? double(w[c]) : 1.0;
-      const double cnt = double(s.count());
       // training: gx = w·is·(gy − Σgy/M − xhat·Σ(gy·xhat)/M); eval: gx = w·is·gy.
-      const T k1 = T(wc * is);
-      const T k2 = T(training ? sg / cnt : 0.0);
-      const T k3 = T(training ? sgx / cnt : 0.0);
-      for (std::size_t n = 0; n < s.n; ++n) {
-        const T* p = x + (n * s.c + c) * s.hw;
-        const T* g = gy + (n * s.c + c) * s.hw;
-        T* o = gx + (n * s.c + c) * s.hw;
-        for (std::size_t q = 0; q < s.hw; ++q) {
-          const T xhat = T((p[q] - m) * is);
-          o[q] = k1 * (g[q] - k2 - xhat * k3);
-        }
-      }
+      // As gx = a·gy + c1·(x − k) + c0, with xhat = ((x − k) − dm)·is.
+      const double a = wc * is;
+      const double k2 = training ? sg / cnt : 0.0, k3 = training ? sgx / cnt : 0.0;
+      detail::grad_input(x, gy, gx, c, k, T(a), T(-a * k3 * is), T(-a * k2 + a * k3 * is * dm), s);
     }
   });
 }
