@@ -106,3 +106,42 @@ TEST_CASE("grad_check accepts a right gradient and rejects a wrong one") {
   };
   CHECK(!nat::autograd::grad_check(wrong, {a}).ok);
 }
+
+namespace {
+// y = a + b whose backward hands the same gradient tensor to both inputs (like ops::add).
+template <class T>
+nat::tensor<T> plus_shared(const nat::tensor<T>& a, const nat::tensor<T>& b) {
+  auto y = nat::tensor<T>::empty(a.shape());
+  for (std::size_t i = 0; i < a.numel(); ++i) y.data()[i] = a.data()[i] + b.data()[i];
+  nat::autograd::record<T>("plus_shared", y, {a, b}, [](const nat::tensor<T>& g, auto& gx) {
+    gx[0] = g;
+    gx[1] = g;
+  });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("backward: gradients added in place only into buffers nobody else holds") {
+  // a feeds three consumers; two of its incoming gradients are one shared tensor, so adding the
+  // third into it in place would corrupt the other consumer's copy.
+  auto x = nat::tensord::from_vector({2}, {1, 2}).set_requires_grad(true);
+  auto two = nat::tensord::full({2}, 2.0);
+  auto a = times(x, two);
+  auto b = plus_shared(a, a);              // gradient to a: g, g (one tensor)
+  auto c = plus_shared(b, times(a, two));  // and 2·g through a second path
+  auto gy = nat::tensord::from_vector({2}, {1, 10});
+  nat::autograd::backward(c, gy);
+  // dc/da = 1 + 1 + 2 = 4, dc/dx = 8.
+  CHECK(x.grad().at(0) == doctest::Approx(8.0));
+  CHECK(x.grad().at(1) == doctest::Approx(80.0));
+  // The caller's grad_output is never written.
+  CHECK(gy.at(0) == 1.0);
+  CHECK(gy.at(1) == 10.0);
+  // A leaf reached twice by one shared tensor gets a private sum.
+  auto z = nat::tensord::from_vector({2}, {3, 4}).set_requires_grad(true);
+  auto g2 = nat::tensord::from_vector({2}, {1, 1});
+  nat::autograd::backward(plus_shared(z, z), g2);
+  CHECK(z.grad().at(0) == 2.0);
+  CHECK(g2.at(0) == 1.0);
+  CHECK(!z.grad().shares_storage_with(g2));
+}

@@ -17,6 +17,7 @@
 
 #include "nat/autograd/grad_mode.hpp"
 #include "nat/core/error.hpp"
+#include "nat/core/parallel.hpp"
 #include "nat/tensor/tensor.hpp"
 
 namespace nat::autograd {
@@ -57,38 +58,63 @@ void record(const char* op, tensor<T>& out, std::initializer_list<tensor<T>> inp
 
 namespace detail {
 
+/// Elements per task of the gradient additions: large enough to be worth a thread.
+constexpr std::size_t kAddGrain = std::size_t(1) << 15;
+
+// dst (contiguous) += src.
 template <class T>
 void add_into(const tensor<T>& dst, const tensor<T>& src) {
   T* d = dst.data();
+  const std::size_t n = dst.numel();
   if (src.is_contiguous()) {
     const T* s = src.data();
-    const std::size_t n = dst.numel();
-    for (std::size_t i = 0; i < n; ++i) d[i] += s[i];
+    nat::parallel_for(0, n, kAddGrain, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) d[i] += s[i];
+    });
     return;
   }
   const std::vector<T> v = src.to_vector();
   for (std::size_t i = 0; i < v.size(); ++i) d[i] += v[i];
 }
 
-// Leaves own a private contiguous gradient buffer (so accumulating in place never touches a
-// tensor an op handed to several inputs); inner nodes add out of place for the same reason.
+// a + b into a fresh contiguous buffer, in one pass when both are contiguous.
+template <class T>
+tensor<T> sum_of(const tensor<T>& a, const tensor<T>& b) {
+  if (!a.is_contiguous() || !b.is_contiguous()) {
+    tensor<T> out = a.clone();
+    add_into(out, b);
+    return out;
+  }
+  tensor<T> out = tensor<T>::empty(a.shape());
+  const T* x = a.data();
+  const T* y = b.data();
+  T* o = out.data();
+  nat::parallel_for(0, out.numel(), kAddGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) o[i] = x[i] + y[i];
+  });
+  return out;
+}
+
+// Gradients are added in place only into a buffer no other handle sees: an op may hand one
+// tensor to several inputs (add passes gy through to both), so a pending gradient can be shared,
+// and adding into it would corrupt the other consumer. Leaves own a private contiguous buffer
+// (copied on adoption when shared); inner nodes adopt what they get and copy only when a second
+// contribution arrives while the first is still shared.
 template <class T>
 void accumulate(nat::detail::grad_node<T>& n, tensor<T> g) {
-  if (n.is_leaf) {
-    if (!n.grad.defined())
-      // A fresh buffer nobody else holds becomes the gradient as is; anything shared is copied.
-      n.grad = g.owns_storage_alone() && g.is_contiguous() ? g : g.clone();
-    else
-      add_into(n.grad, g);
-    return;
-  }
   if (!n.grad.defined()) {
-    n.grad = g;
+    if (n.is_leaf)
+      // A fresh buffer nobody else holds becomes the gradient as is; anything shared is copied.
+      n.grad = g.owns_storage_alone() && g.is_contiguous() ? std::move(g) : g.clone();
+    else
+      n.grad = std::move(g);
     return;
   }
-  tensor<T> sum = n.grad.clone();
-  add_into(sum, g);
-  n.grad = sum;
+  if (n.is_leaf || (n.grad.owns_storage_alone() && n.grad.is_contiguous())) {
+    add_into(n.grad, g);
+    return;
+  }
+  n.grad = sum_of(n.grad, g);
 }
 
 template <class T>
