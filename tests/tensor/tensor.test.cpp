@@ -86,3 +86,33 @@ TEST_CASE("storage pool reuses released buffers") {
   CHECK(nat::storage_pool::bucket_bytes(1000) >= 1000);
   CHECK(nat::storage_pool::bucket_bytes(1000) <= 1250);
 }
+
+TEST_CASE("storage pool serves a request from a larger cached buffer up to twice its size") {
+  auto& pool = nat::storage_pool::instance();
+  pool.trim();
+  float* big;
+  {
+    auto t = nat::tensorf::empty({100000});  // 400 kB
+    big = t.data();
+  }
+  CHECK(pool.cached_bytes() >= 400000);
+  {
+    auto t = nat::tensorf::empty({60000});  // 240 kB: the 400 kB buffer fits within 2x
+    CHECK(t.data() == big);
+    CHECK(pool.cached_bytes() == 0);
+    t.fill(1.0f);
+  }
+  // Returned with its own capacity, not the smaller request's: it serves 400 kB again.
+  CHECK(pool.cached_bytes() >= 400000);
+  {
+    auto t = nat::tensorf::empty({100000});
+    CHECK(t.data() == big);
+  }
+  {
+    auto t = nat::tensorf::empty({30000});  // 120 kB: too small to tie up the 400 kB buffer
+    CHECK(t.data() != big);
+  }
+  CHECK(pool.live_bytes() < pool.peak_live_bytes());
+  pool.trim();
+  CHECK(pool.cached_bytes() == 0);
+}

@@ -7,10 +7,10 @@
 /// buffer waits in its bucket and the next request of that bucket gets it back.
 #include <cstddef>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <new>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "nat/core/device.hpp"
@@ -20,8 +20,15 @@ namespace nat {
 
 /// Size-bucketed free-list pool of 64-byte aligned host buffers (thread-safe).
 ///
-/// Buckets are 4 per power of two (waste at most 25%). The pool is the one piece of process-wide
-/// mutable state in nat: buffers outlive the tensors that used them by design.
+/// Buckets are 4 per power of two (waste at most 25%). A request takes the smallest cached buffer
+/// of its bucket or a larger one up to twice its size: an OFA supernet trains a different random
+/// subnet every step, so activation sizes change from step to step, and exact-size reuse alone
+/// missed on most large buffers (bm_elastic/bm_train_random: 115k page faults per step and a
+/// 15 GB cache before, 15k and 7.5 GB after; docs/performance/elastic.md). The cache holds at most
+/// twice the peak of live bytes (and set_max_cached_bytes). Each buffer records its capacity in a
+/// 64-byte header, so a buffer keeps its true size whichever request it served. The pool is the
+/// one piece of process-wide mutable state in nat: buffers outlive the tensors that used them by
+/// design.
 class storage_pool {
  public:
   /// Alignment of every buffer: a cache line, and enough for AVX-512 loads.
@@ -33,44 +40,60 @@ class storage_pool {
     return *pool;
   }
 
-  /// A buffer of at least `bytes` bytes; its bucket size is bucket_bytes(bytes).
+  /// A buffer of at least `bytes` bytes (at least bucket_bytes(bytes), at most twice that).
   void* allocate(std::size_t bytes) {
     const std::size_t size = bucket_bytes(bytes);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
+      auto it = free_.lower_bound(size);
+      if (it != free_.end() && it->first / 2 <= size) {
+        const std::size_t cap = it->first;
         void* p = it->second.back();
         it->second.pop_back();
-        cached_bytes_ -= size;
+        if (it->second.empty()) free_.erase(it);
+        cached_bytes_ -= cap;
+        note_live(cap);
         ++hits_;
         return p;
       }
       ++misses_;
+      note_live(size);
     }
-    void* p = std::aligned_alloc(alignment, size);
-    if (!p) throw std::bad_alloc();
-    return p;
+    auto* base = static_cast<unsigned char*>(std::aligned_alloc(alignment, size + header_bytes));
+    if (!base) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_bytes_ -= size;
+      throw std::bad_alloc();
+    }
+    *reinterpret_cast<std::size_t*>(base) = size;
+    return base + header_bytes;
   }
 
-  /// Returns a buffer obtained from allocate(bytes) with the same `bytes`.
+  /// Returns a buffer obtained from allocate() (`bytes` is the size it was asked for).
   void deallocate(void* p, std::size_t bytes) {
+    (void)bytes;
     if (!p) return;
-    const std::size_t size = bucket_bytes(bytes);
+    unsigned char* base = static_cast<unsigned char*>(p) - header_bytes;
+    const std::size_t cap = *reinterpret_cast<const std::size_t*>(base);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (cached_bytes_ + size > max_cached_bytes_) {
-      std::free(p);
+    live_bytes_ -= cap;
+    // Twice the largest working set seen is enough to serve any step from the cache (one
+    // working set plus the misfits of another); more only holds memory other processes may need.
+    const std::size_t bound =
+        2 * peak_live_bytes_ < max_cached_bytes_ ? 2 * peak_live_bytes_ : max_cached_bytes_;
+    if (cached_bytes_ + cap > bound) {
+      std::free(base);
       return;
     }
-    free_[size].push_back(p);
-    cached_bytes_ += size;
+    free_[cap].push_back(p);
+    cached_bytes_ += cap;
   }
 
   /// Frees every cached buffer (buffers in use are unaffected).
   void trim() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& kv : free_)
-      for (void* p : kv.second) std::free(p);
+      for (void* p : kv.second) std::free(static_cast<unsigned char*>(p) - header_bytes);
     free_.clear();
     cached_bytes_ = 0;
   }
@@ -79,6 +102,16 @@ class storage_pool {
   std::size_t cached_bytes() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return cached_bytes_;
+  }
+  /// Bytes of the buffers handed out and not yet returned (their capacities).
+  std::size_t live_bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return live_bytes_;
+  }
+  /// Largest live_bytes() so far.
+  std::size_t peak_live_bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_live_bytes_;
   }
   /// Requests served from the free lists so far.
   std::size_t hits() const {
@@ -90,7 +123,8 @@ class storage_pool {
     std::lock_guard<std::mutex> lock(mutex_);
     return misses_;
   }
-  /// Upper bound on cached bytes; beyond it released buffers go back to the system.
+  /// Upper bound on cached bytes (16 GiB by default; the cache also stays within twice
+  /// peak_live_bytes()); beyond it released buffers go back to the system.
   void set_max_cached_bytes(std::size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
     max_cached_bytes_ = bytes;
@@ -107,12 +141,22 @@ class storage_pool {
   }
 
  private:
+  /// Room for the capacity in front of each buffer; a full alignment unit keeps data aligned.
+  static constexpr std::size_t header_bytes = alignment;
+
   storage_pool() = default;
 
+  void note_live(std::size_t bytes) {
+    live_bytes_ += bytes;
+    if (live_bytes_ > peak_live_bytes_) peak_live_bytes_ = live_bytes_;
+  }
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::map<std::size_t, std::vector<void*>> free_;  // capacity → buffers; no empty lists
   std::size_t cached_bytes_ = 0;
   std::size_t max_cached_bytes_ = std::size_t(16) << 30;
+  std::size_t live_bytes_ = 0;
+  std::size_t peak_live_bytes_ = 0;
   std::size_t hits_ = 0;
   std::size_t misses_ = 0;
 };
