@@ -40,6 +40,8 @@ TEST_CASE("archive: entries and re-evaluations survive a reload") {
   REQUIRE(b.size() == 2);
   CHECK(b[0].val_acc == 92.25);
   CHECK(b[0].evaluated_at == 2);
+  CHECK(b[0].reevaluated);
+  CHECK(!b[1].reevaluated);
   CHECK(b[1].iteration == 1);
   CHECK(b[1].predicted_err == 8.75);
   CHECK(std::isnan(b[0].predicted_err));
@@ -66,4 +68,32 @@ TEST_CASE("archive: a torn last line is dropped, a corrupt line is an io_error n
   nat::write_file_atomic(t.path, text.substr(first_nl + 1));  // id 1 without id 0
   CHECK_THROWS_WITH_AS(nat::transfer::archive(t.path), doctest::Contains("out of sequence"),
                        nat::io_error);
+}
+
+TEST_CASE("archive: further tasks' accuracies are optional fields that survive a reload") {
+  temp_path t;
+  {
+    nat::transfer::archive a(t.path);
+    a.add(make_entry(32, 90.0));  // a single-dataset line, as every run wrote before
+    auto e = make_entry(40, 91.0);
+    e.task_accs = {{"digits", 70.5}, {"b", 60.0}};
+    a.add(e);
+    a.reevaluate(1, 2, 92.0, {{"digits", 71.0}, {"b", 61.5}});
+    a.reevaluate(0, 2, 90.5);
+  }
+  const std::string text = nat::read_file(t.path);
+  CHECK(text.substr(0, text.find('\n')).find("val_accs") == std::string::npos);
+  nat::transfer::archive b(t.path);
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].task_accs.empty());
+  CHECK(b[0].val_acc == 90.5);
+  CHECK(b[1].val_acc == 92.0);
+  CHECK(b[1].accuracy("") == 92.0);
+  CHECK(b[1].accuracy("digits") == 71.0);
+  CHECK(b[1].accuracy("b") == 61.5);
+  CHECK(b[1].objective("err") == doctest::Approx(8.0));
+  CHECK(b[1].objective("err:b") == doctest::Approx(38.5));
+  CHECK(b[1].objective("macs") == 40e6);
+  CHECK_THROWS_WITH_AS(b[0].objective("err:digits"), doctest::Contains("\"digits\""),
+                       nat::config_error);
 }

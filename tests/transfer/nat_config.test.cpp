@@ -56,3 +56,22 @@ TEST_CASE("nat_config: bad settings name the field") {
   CHECK_THROWS_AS(bad(R"({"n_doe":-5})"), nat::config_error);
   CHECK_THROWS_AS(nat::transfer::preset("huge"), nat::config_error);
 }
+
+TEST_CASE("nat_config: accuracy on further datasets is err:<name>, up to 12 objectives") {
+  auto c = nat::transfer::quick_preset();
+  c.objectives = {"err", "macs", "err:digits"};
+  CHECK_NOTHROW(c.validate());
+  CHECK(nat::transfer::is_error_objective("err:digits"));
+  CHECK(!nat::transfer::is_error_objective("macs"));
+  CHECK(nat::transfer::error_objective_task("err:idx:/data/x") == "idx:/data/x");
+  CHECK(nat::transfer::error_objective_task("err").empty());
+  c.objectives = {"err", "err:"};
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("names no dataset"), nat::config_error);
+  c.objectives = {"err", "err:" + c.dataset};
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("primary dataset"), nat::config_error);
+  c.objectives = {"err", "macs"};
+  for (int i = 0; i < 10; ++i) c.objectives.push_back("err:d" + std::to_string(i));
+  CHECK_NOTHROW(c.validate());  // 12: MAdds + top-1 on 11 datasets (nat_spec.md §4.3)
+  c.objectives.push_back("params");
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("at most 12"), nat::config_error);
+}

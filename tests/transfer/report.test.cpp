@@ -45,3 +45,19 @@ TEST_CASE("report: SVG has one marker per point and the HV panel") {
   CHECK(count("<polyline") == 2);    // front line + HV line
   CHECK(svg.find("nan") == std::string::npos);
 }
+
+TEST_CASE("report: an archive entry's row has its costs and the accuracy on every task") {
+  nat::transfer::archive_entry e;
+  e.id = 4;
+  e.encoding = "0801";
+  e.val_acc = 91.5;
+  e.costs = {{"macs", 3e6}};
+  e.task_accs = {{"digits", 80.25}};
+  const auto r = nat::transfer::archive_report_row(e);
+  CHECK(r.id == 4);
+  CHECK(r.encoding == "0801");
+  CHECK(r.get("macs") == 3e6);
+  CHECK(r.get("val_acc") == 91.5);
+  CHECK(r.get("val_acc:digits") == 80.25);
+  CHECK(std::isnan(r.get("test_acc")));
+}

@@ -4,7 +4,9 @@
 ///
 /// Each line is one event: {"type":"eval", ...} when a subnet is evaluated for the first time and
 /// {"type":"reeval", "id":…, "iteration":…, "val_acc":…} when the adapted supernet re-evaluates it.
-/// Loading replays the events in order.
+/// Loading replays the events in order. Runs with accuracy objectives on several datasets
+/// (`err:<task>`) add "val_accs": {"<task>": top-1, …} to both kinds of line; lines without it (all
+/// single-dataset runs, and archives written before the field existed) read as having none.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -29,8 +31,11 @@ struct archive_entry {
   std::string encoding;          ///< NAT's text encoding when the space has one
   double val_acc = 0.0;          ///< top-1 (%) on the search validation split, latest evaluation
   std::size_t evaluated_at = 0;  ///< iteration of the latest (re-)evaluation
+  bool reevaluated = false;      ///< whether the latest value comes from a re-evaluation
   double predicted_err = std::numeric_limits<double>::quiet_NaN();  ///< surrogate's prediction
   std::vector<std::pair<std::string, double>> costs;  ///< cheap objectives (macs, params, ...)
+  /// Top-1 (%) on each further task of a multi-dataset run, by task name (latest evaluation).
+  std::vector<std::pair<std::string, double>> task_accs;
 
   /// Value of a cheap objective; config_error naming it when absent.
   double cost(const std::string& name) const {
@@ -38,6 +43,23 @@ struct archive_entry {
       if (kv.first == name) return kv.second;
     throw config_error("archive_entry::cost: subnet " + std::to_string(id) +
                        " has no objective \"" + name + "\"");
+  }
+
+  /// Top-1 (%) on task `name`; "" is the primary task (val_acc). config_error when absent.
+  double accuracy(const std::string& name) const {
+    if (name.empty()) return val_acc;
+    for (const auto& kv : task_accs)
+      if (kv.first == name) return kv.second;
+    throw config_error("archive_entry::accuracy: subnet " + std::to_string(id) +
+                       " has no accuracy on task \"" + name + "\"");
+  }
+
+  /// Value of objective `name` as minimised by the search: "err" = 100 − val_acc, "err:<task>" =
+  /// 100 − that task's top-1, anything else a cheap objective.
+  double objective(const std::string& name) const {
+    if (name == "err") return 100.0 - val_acc;
+    if (name.rfind("err:", 0) == 0) return 100.0 - accuracy(name.substr(4));
+    return cost(name);
   }
 };
 
@@ -73,8 +95,11 @@ class archive {
     return entries_.back();
   }
 
-  /// Records a re-evaluation of entry `id` with the adapted supernet.
-  void reevaluate(std::size_t id, std::size_t iteration, double val_acc) {
+  /// Records a re-evaluation of entry `id` with the adapted supernet(s): the primary task's top-1
+  /// and, in multi-dataset runs, that of every further task (one line, so a kill never leaves a
+  /// subnet re-scored on some tasks only).
+  void reevaluate(std::size_t id, std::size_t iteration, double val_acc,
+                  const std::vector<std::pair<std::string, double>>& task_accs = {}) {
     if (id >= entries_.size())
       throw config_error("archive::reevaluate: no subnet with id " + std::to_string(id));
     if (!path_.empty()) {
@@ -83,10 +108,10 @@ class archive {
       ev["id"] = id;
       ev["iteration"] = iteration;
       ev["val_acc"] = val_acc;
+      if (!task_accs.empty()) ev["val_accs"] = accs_json(task_accs);
       append_line_durable(path_, ev.dump());
     }
-    entries_[id].val_acc = val_acc;
-    entries_[id].evaluated_at = iteration;
+    apply_reevaluation(entries_[id], iteration, val_acc, task_accs);
   }
 
   /// JSON object of one entry as stored on an "eval" line.
@@ -105,10 +130,37 @@ class archive {
     costs = json::object{};
     for (const auto& kv : e.costs) costs[kv.first] = kv.second;
     v["costs"] = costs;
+    if (!e.task_accs.empty()) v["val_accs"] = accs_json(e.task_accs);
     return v;
   }
 
  private:
+  static json::value accs_json(const std::vector<std::pair<std::string, double>>& accs) {
+    json::value v;
+    v = json::object{};
+    for (const auto& kv : accs) v[kv.first] = kv.second;
+    return v;
+  }
+  static std::vector<std::pair<std::string, double>> accs_from(const json::value& line) {
+    std::vector<std::pair<std::string, double>> out;
+    if (line.contains("val_accs"))
+      for (const auto& kv : line.at("val_accs").as_object())
+        out.emplace_back(kv.first, kv.second.as_number());
+    return out;
+  }
+  static void apply_reevaluation(archive_entry& e, std::size_t iteration, double val_acc,
+                                 const std::vector<std::pair<std::string, double>>& task_accs) {
+    e.val_acc = val_acc;
+    e.evaluated_at = iteration;
+    e.reevaluated = true;
+    for (const auto& kv : task_accs) {
+      bool found = false;
+      for (auto& old : e.task_accs)
+        if (old.first == kv.first) old.second = kv.second, found = true;
+      if (!found) e.task_accs.push_back(kv);
+    }
+  }
+
   void load() {
     std::string text;
     try {
@@ -156,13 +208,14 @@ class archive {
       e.predicted_err = p.is_null() ? std::numeric_limits<double>::quiet_NaN() : p.as_number();
       for (const auto& kv : v.at("costs").as_object())
         e.costs.emplace_back(kv.first, kv.second.as_number());
+      e.task_accs = accs_from(v);
       entries_.push_back(std::move(e));
     } else if (type == "reeval") {
       const auto id = static_cast<std::size_t>(v.at("id").as_int());
       if (id >= entries_.size())
         throw config_error("re-evaluation of unknown id " + std::to_string(id));
-      entries_[id].val_acc = v.at("val_acc").as_number();
-      entries_[id].evaluated_at = static_cast<std::size_t>(v.at("iteration").as_int());
+      apply_reevaluation(entries_[id], static_cast<std::size_t>(v.at("iteration").as_int()),
+                         v.at("val_acc").as_number(), accs_from(v));
     } else {
       throw config_error("unknown event type \"" + type + "\"");
     }

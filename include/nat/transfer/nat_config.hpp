@@ -12,6 +12,17 @@
 
 namespace nat::transfer {
 
+/// True for the objectives the surrogates predict: "err" and "err:<task>".
+inline bool is_error_objective(const std::string& objective) {
+  return objective == "err" || objective.rfind("err:", 0) == 0;
+}
+
+/// The task an error objective is measured on: "" for "err" (the primary task), <task> for
+/// "err:<task>".
+inline std::string error_objective_task(const std::string& objective) {
+  return objective == "err" ? std::string() : objective.substr(4);
+}
+
 /// Supernet adaptation between search iterations (nat_spec.md §5.2).
 struct adaptation_config {
   std::size_t epochs_per_iteration = 5;  ///< supernet epochs after each iteration
@@ -55,9 +66,10 @@ struct nat_config {
   std::string dataset = "fashion-mnist";
   std::string data_dir;  ///< empty: the dataset's default location
   std::string supernet_preset = "mbv3_small";
-  std::string supernet_path;                              ///< empty: warm one up first
-  std::vector<std::string> objectives = {"err", "macs"};  ///< err first; then any of macs, params,
-                                                          ///< cpu_latency
+  std::string supernet_path;  ///< empty: warm one up first
+  /// "err" (the primary task's error) first; then any of macs, params, cpu_latency and
+  /// err:<task> (top-1 error on a further task, scored by that task's own supernet).
+  std::vector<std::string> objectives = {"err", "macs"};
   std::string algorithm = "nat";  ///< "nat" or "random" (same supernet and evaluation budget)
   std::string surrogate = "as";   ///< rbf, rbf_ensemble, gp, cart, cart_ensemble, mlp, as
   std::size_t n_doe = 100;        ///< initial archive: random + smallest + largest
@@ -80,6 +92,10 @@ struct nat_config {
       if (o != "macs" && o != "params" && o != "cpu_latency" && o.rfind("err:", 0) != 0)
         fail("unknown objective \"" + o +
              "\" (expected macs, params, cpu_latency or err:<dataset>)");
+      if (o == "err:") fail("objective \"err:\" names no dataset (expected err:<dataset>)");
+      if (o == "err:" + dataset)
+        fail("objective \"" + o +
+             "\" is the error on the primary dataset, which \"err\" already is");
       for (std::size_t j = 0; j < i; ++j)
         if (objectives[j] == o) fail("objective \"" + o + "\" is listed twice");
     }

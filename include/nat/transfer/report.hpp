@@ -12,6 +12,7 @@
 #include "nat/core/error.hpp"
 #include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
+#include "nat/transfer/archive.hpp"
 
 namespace nat::transfer {
 
@@ -28,6 +29,18 @@ struct report_row {
     return std::nan("");
   }
 };
+
+/// The report row of an archive entry: its cheap objectives, `val_acc` and, in a multi-dataset run,
+/// `val_acc:<task>` for every further task (top-1 in percent, latest evaluation).
+inline report_row archive_report_row(const archive_entry& e) {
+  report_row r;
+  r.id = e.id;
+  r.encoding = e.encoding;
+  r.values = e.costs;
+  r.values.emplace_back("val_acc", e.val_acc);
+  for (const auto& kv : e.task_accs) r.values.emplace_back("val_acc:" + kv.first, kv.second);
+  return r;
+}
 
 namespace detail {
 inline std::string csv_number(double v) {
