@@ -161,14 +161,29 @@ inline __m512d bn_widen_add(__m512d acc, __m512 v) {
   return _mm512_add_pd(acc, _mm512_add_pd(lo, hi));
 }
 
+// Rows ahead to prefetch: at least ~1 kB ahead, so short rows (4x4 maps: one line) still hide
+// the latency.
+inline std::size_t bn_prefetch_rows(std::size_t hw) { return hw >= 256 ? 1 : 256 / (hw ? hw : 1); }
+
 inline void bn_prefetch_row(const float* p, std::size_t hw) {
   for (std::size_t q = 0; q < hw; q += 16)
     _mm_prefetch(reinterpret_cast<const char*>(p + q), _MM_HINT_T0);
 }
 
+// The output row is a recycled pool buffer, usually cold: fetch its lines for writing ahead of
+// the stores (each row is a new stream to the hardware prefetcher).
+inline void bn_prefetch_row_for_write(float* p, std::size_t hw) {
+#if defined(__PRFCHW__)
+  for (std::size_t q = 0; q < hw; q += 16) __builtin_prefetch(p + q, 1, 3);
+#else
+  bn_prefetch_row(p, hw);
+#endif
+}
+
 inline void shifted_sums(const float* x, std::size_t c, float k, const batch_norm_shape& s,
                          double& s1, double& s2) {
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / 16 * 16;
+  const std::size_t ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
   const __m512 vk = _mm512_set1_ps(k);
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
@@ -176,7 +191,7 @@ inline void shifted_sums(const float* x, std::size_t c, float k, const batch_nor
   std::size_t rows = 0;
   for (std::size_t n = 0; n < s.n; ++n) {
     const float* p = x + (n * s.c + c) * s.hw;
-    if (n + 1 < s.n) bn_prefetch_row(p + s.c * s.hw, s.hw);
+    if (n + ahead < s.n) bn_prefetch_row(p + ahead * s.c * s.hw, s.hw);
     std::size_t q = 0;
     for (; q + 32 <= full; q += 32) {
       const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(p + q), vk);
@@ -210,6 +225,7 @@ inline void shifted_sums(const float* x, std::size_t c, float k, const batch_nor
 inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
                       const batch_norm_shape& s, double& sg, double& sgx) {
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / 16 * 16;
+  const std::size_t ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
   const __m512 vk = _mm512_set1_ps(k);
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
@@ -219,9 +235,9 @@ inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
     const std::size_t off = (n * s.c + c) * s.hw;
     const float* p = x + off;
     const float* r = g + off;
-    if (n + 1 < s.n) {
-      bn_prefetch_row(p + s.c * s.hw, s.hw);
-      bn_prefetch_row(r + s.c * s.hw, s.hw);
+    if (n + ahead < s.n) {
+      bn_prefetch_row(p + ahead * s.c * s.hw, s.hw);
+      bn_prefetch_row(r + ahead * s.c * s.hw, s.hw);
     }
     std::size_t q = 0;
     for (; q + 32 <= full; q += 32) {
@@ -254,12 +270,13 @@ inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
 
 inline void normalise(const float* x, float* y, std::size_t c, float k, float scale, float shift,
                       const batch_norm_shape& s) {
-  const std::size_t full = s.hw / 16 * 16;
+  const std::size_t full = s.hw / 16 * 16, ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
   const __m512 vk = _mm512_set1_ps(k), vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(shift);
   for (std::size_t n = 0; n < s.n; ++n) {
     const float* p = x + (n * s.c + c) * s.hw;
     float* o = y + (n * s.c + c) * s.hw;
+    if (n + ahead < s.n) bn_prefetch_row_for_write(o + ahead * s.c * s.hw, s.hw);
     for (std::size_t q = 0; q < full; q += 16)
       _mm512_storeu_ps(o + q, _mm512_fmadd_ps(_mm512_sub_ps(_mm512_loadu_ps(p + q), vk), vs, vb));
     if (tail)
@@ -271,7 +288,7 @@ inline void normalise(const float* x, float* y, std::size_t c, float k, float sc
 
 inline void grad_input(const float* x, const float* g, float* gx, std::size_t c, float k, float a,
                        float c1, float c0, const batch_norm_shape& s) {
-  const std::size_t full = s.hw / 16 * 16;
+  const std::size_t full = s.hw / 16 * 16, ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
   const __m512 vk = _mm512_set1_ps(k), va = _mm512_set1_ps(a), v1 = _mm512_set1_ps(c1),
                v0 = _mm512_set1_ps(c0);
@@ -283,6 +300,7 @@ inline void grad_input(const float* x, const float* g, float* gx, std::size_t c,
     const float* p = x + off;
     const float* r = g + off;
     float* o = gx + off;
+    if (n + ahead < s.n) bn_prefetch_row_for_write(o + ahead * s.c * s.hw, s.hw);
     for (std::size_t q = 0; q < full; q += 16)
       _mm512_storeu_ps(o + q, f(_mm512_loadu_ps(p + q), _mm512_loadu_ps(r + q)));
     if (tail)
