@@ -3,9 +3,11 @@
 #include <cmath>
 #include <nat/ops/activation.hpp>
 #include <nat/ops/arith.hpp>
+#include <nat/ops/batch_norm.hpp>
 #include <nat/ops/dropout.hpp>
 #include <nat/ops/loss.hpp>
 #include <nat/ops/pool.hpp>
+#include <nat/ops/reference/batch_norm.hpp>
 #include <nat/ops/view.hpp>
 
 #include "helpers.hpp"
@@ -39,6 +41,39 @@ TEST_CASE("activations: values against scalar formulas, gradients by finite diff
     check_gradients([f](const std::vector<nat::tensord>& in) { return f(in[0]); },
                     {param({3, 13, 7, 7}, 11, 4.0)});
   }
+}
+
+TEST_CASE("activation and batch norm backwards reuse only gradient buffers nobody else holds") {
+  auto x = nat::tensorf::from_vector({1, 2, 1, 2}, {-1.f, 2.f, 3.f, -4.f}).set_requires_grad(true);
+  // relu's gradient arrives as one tensor handed to both inputs of add: not reusable.
+  auto y = nat::ops::relu(x);
+  auto z = nat::ops::hswish(nat::ops::add(y, y));
+  auto gz = nat::tensorf::full(z.shape(), 1.f);
+  nat::autograd::backward(z, gz);
+  for (float v : gz.to_vector()) CHECK(v == 1.f);  // the caller's gradient is never written
+  // d hswish(2 relu(x)) / dx at x = 2, 3 (2x = 4, 6 > 3: slope 1): 2; at x < 0: 0.
+  const auto g = x.grad().to_vector();
+  CHECK(g[0] == 0.f);
+  CHECK(g[1] == doctest::Approx(2.f));
+  CHECK(g[2] == doctest::Approx(2.f));
+  CHECK(g[3] == 0.f);
+  // Batch norm given its gradient by a preceding activation computes gx in that buffer.
+  auto xb = nat::tensorf::randn({4, 3, 2, 2}, 5).set_requires_grad(true);
+  auto yb = nat::ops::relu(nat::ops::batch_norm(xb, nat::tensorf(), nat::tensorf(), nat::tensorf(),
+                                                nat::tensorf(), true));
+  auto gyb = nat::tensorf::randn(yb.shape(), 6);
+  nat::autograd::backward(yb, gyb);
+  // Oracle: the reference BN backward of relu's masked gradient.
+  const nat::ops::batch_norm_shape sh{4, 3, 4};
+  std::vector<float> bn_out(xb.numel()), mean(3), var(3), masked = gyb.to_vector();
+  nat::ops::reference::batch_norm_train_forward<float>(xb.data(), nullptr, nullptr, bn_out.data(),
+                                                       mean.data(), var.data(), 1e-5f, sh);
+  for (std::size_t i = 0; i < masked.size(); ++i)
+    if (bn_out[i] <= 0) masked[i] = 0;
+  std::vector<float> one(3, 1.f), gx(xb.numel()), gw(3), gb(3);
+  nat::ops::reference::batch_norm_train_backward<float>(xb.data(), masked.data(), one.data(), 1e-5f,
+                                                        gx.data(), gw.data(), gb.data(), sh);
+  CHECK(rel_error(xb.grad().to_vector(), gx) < 1e-5);
 }
 
 TEST_CASE("broadcast add/sub/mul: residual, SE scaling, bias; gradients reduce") {

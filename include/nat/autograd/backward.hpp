@@ -24,7 +24,8 @@ namespace nat::autograd {
 
 /// The closure an op records: given the gradient of its output (always contiguous), fill
 /// grad_inputs[i] (pre-sized, empty) with the gradient of input i, of input i's shape; leave it
-/// empty when not needed.
+/// empty when not needed. When grad_output.owns_storage_alone(), nothing else will read it and
+/// the closure may reuse its buffer for an input gradient (elementwise backwards do).
 template <class T>
 using backward_fn = typename nat::detail::grad_node<T>::backward_fn;
 
@@ -176,7 +177,11 @@ void backward(const tensor<T>& output, const tensor<T>& grad_output) {
                   "' node whose graph was already freed by an earlier backward");
     if (n.grad.defined()) {
       grads.assign(n.inputs.size(), tensor<T>());
-      const tensor<T> g = n.grad.contiguous();  // closures may index gy densely
+      // Closures may index gy densely. The node gives its pending gradient up, so a closure that
+      // finds gy.owns_storage_alone() may write its input gradient into gy's buffer.
+      tensor<T> g = std::move(n.grad);
+      n.grad = tensor<T>();
+      if (!g.is_contiguous()) g = g.contiguous();
       n.backward(g, grads);
       for (std::size_t k = 0; k < n.inputs.size(); ++k) {
         if (!n.inputs[k] || !grads[k].defined()) continue;

@@ -101,7 +101,11 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
   const bool need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad(),
              need_b = bias.defined() && bias.requires_grad();
   auto fn = [=, xc = xc.detach(), wc = wc.detach()](const tensor<T>& gy, auto& gx) {
-    tensor<T> gxt = need_x ? tensor<T>::empty(xc.shape()) : tensor<T>();
+    // gx may take gy's buffer when autograd hands it over (the kernel reads a channel of gy
+    // before writing that channel of gx).
+    tensor<T> gxt = !need_x                   ? tensor<T>()
+                    : gy.owns_storage_alone() ? gy
+                                              : tensor<T>::empty(xc.shape());
     auto gw = tensor<T>::empty({s.c}), gb = tensor<T>::empty({s.c});
     cpu::batch_norm_backward<T>(xc.data(), gy.data(), wc.data(), mean.data(), invstd.data(),
                                 training, gxt.data(), gw.data(), gb.data(), s);

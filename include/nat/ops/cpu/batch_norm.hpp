@@ -363,7 +363,8 @@ void batch_norm_apply(const T* x, const T* w, const T* b, const T* mean, const T
 }
 
 /// Backward. training: batch statistics (gradient through mean and var); else constant
-/// statistics. gx (may be null), gw, gb (may be null) are overwritten.
+/// statistics. gx (may be null, or gy itself: computed in place), gw, gb (may be null) are
+/// overwritten.
 template <class T>
 void batch_norm_backward(const T* x, const T* gy, const T* w, const T* mean, const T* invstd,
                          bool training, T* gx, T* gw, T* gb, const batch_norm_shape& s) {
