@@ -96,28 +96,35 @@ TEST_CASE("conv2d rejects mismatched shapes with both shapes in the message") {
 }
 
 TEST_CASE("depthwise_conv2d: k 3/5/7, stride 1/2 against the reference; gradients") {
-  for (std::size_t k : {3u, 5u, 7u})
-    for (std::size_t stride : {1u, 2u}) {
-      CAPTURE(k);
-      CAPTURE(stride);
-      auto x = nat::tensorf::randn({3, 13, 7, 7}, 5).set_requires_grad(true);
-      auto w = nat::tensorf::randn({13, 1, k, k}, 6).set_requires_grad(true);
-      auto y = nat::ops::depthwise_conv2d(x, w, stride, k / 2);
-      nat::ops::depthwise_shape s{3, 13, 7, 7, k, stride, k / 2};
-      REQUIRE(y.shape() == nat::shape{3, 13, s.out_h(), s.out_w()});
-      // Oracle: the grouped naive conv (groups = channels) — independent of the depthwise code.
-      nat::ops::conv2d_shape g{3, 13, 7, 7, 13, k, k, stride, k / 2, 13};
-      std::vector<float> ref(y.numel()), gx(x.numel()), gw(w.numel());
-      nat::ops::reference::conv2d_forward<float>(x.data(), w.data(), nullptr, ref.data(), g);
-      CHECK(rel_error(y.to_vector(), ref) < 1e-5);
-      auto gy = nat::tensorf::randn(y.shape(), 7);
-      nat::autograd::backward(y, gy);
-      nat::ops::reference::conv2d_backward_input(gy.data(), w.data(), gx.data(), g);
-      nat::ops::reference::conv2d_backward_weight<float>(x.data(), gy.data(), gw.data(), nullptr,
-                                                         g);
-      CHECK(rel_error(x.grad().to_vector(), gx) < 1e-5);
-      CHECK(rel_error(w.grad().to_vector(), gw) < 1e-5);
-    }
+  // 7, 14, 28: the 28 px supernet's maps, run by the channel-blocked AVX-512 kernels as column
+  // chunks (16+8+4, 8+4+2, 4+2+1); 13 and 5 x 11 exercise odd widths.
+  const std::size_t maps[][2] = {{7, 7}, {14, 14}, {28, 28}, {13, 13}, {5, 11}};
+  for (const auto& hw : maps)
+    for (std::size_t k : {3u, 5u, 7u})
+      for (std::size_t stride : {1u, 2u}) {
+        const std::size_t h = hw[0], wd = hw[1];
+        CAPTURE(h);
+        CAPTURE(wd);
+        CAPTURE(k);
+        CAPTURE(stride);
+        auto x = nat::tensorf::randn({3, 13, h, wd}, 5).set_requires_grad(true);
+        auto w = nat::tensorf::randn({13, 1, k, k}, 6).set_requires_grad(true);
+        auto y = nat::ops::depthwise_conv2d(x, w, stride, k / 2);
+        nat::ops::depthwise_shape s{3, 13, h, wd, k, stride, k / 2};
+        REQUIRE(y.shape() == nat::shape{3, 13, s.out_h(), s.out_w()});
+        // Oracle: the grouped naive conv (groups = channels) — independent of the depthwise code.
+        nat::ops::conv2d_shape g{3, 13, h, wd, 13, k, k, stride, k / 2, 13};
+        std::vector<float> ref(y.numel()), gx(x.numel()), gw(w.numel());
+        nat::ops::reference::conv2d_forward<float>(x.data(), w.data(), nullptr, ref.data(), g);
+        CHECK(rel_error(y.to_vector(), ref) < 1e-5);
+        auto gy = nat::tensorf::randn(y.shape(), 7);
+        nat::autograd::backward(y, gy);
+        nat::ops::reference::conv2d_backward_input(gy.data(), w.data(), gx.data(), g);
+        nat::ops::reference::conv2d_backward_weight<float>(x.data(), gy.data(), gw.data(), nullptr,
+                                                           g);
+        CHECK(rel_error(x.grad().to_vector(), gx) < 1e-5);
+        CHECK(rel_error(w.grad().to_vector(), gw) < 1e-5);
+      }
   {  // only one operand wants a gradient: the unfused kernels, same results as the fused one
     auto x = nat::tensorf::randn({3, 13, 7, 7}, 5).set_requires_grad(true);
     auto w = nat::tensorf::randn({13, 1, 5, 5}, 6).set_requires_grad(true);

@@ -349,8 +349,9 @@ void conv_rows(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_
     for (int c = 0; c < NW; ++c) _mm512_storeu_ps(out + rr * out_row + c * OSC * 16, acc[rr][c]);
 }
 
-/// True when conv_plane has a kernel for rows `nw` pixels wide.
-inline bool width_ok(std::size_t nw) { return nw == 16 || nw == 8 || nw == 4 || nw == 2; }
+/// True when conv_plane has a kernel for rows `nw` pixels wide: any width, split into column
+/// chunks of 16/8/4/2/1 pixels (28 = 16+8+4, 14 = 8+4+2, 7 = 4+2+1: the 28 px maps).
+inline bool width_ok(std::size_t nw) { return nw >= 1; }
 
 template <int NW, int ISC, int OSC>
 void conv_plane_w(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_t out_row,
@@ -373,25 +374,24 @@ void conv_plane_w(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdi
                                ntaps);
 }
 
-/// `rows` output rows of `nw` pixels (nw must satisfy width_ok).
+/// `rows` output rows of `nw` pixels, as column chunks of 16/8/4/2/1 pixels (output pixel c of a
+/// chunk at column c0 is pixel c0 + c of the row: inputs at c0*ISC*16, outputs at c0*OSC*16).
 template <int ISC, int OSC>
 void conv_plane(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_t out_row,
                 std::size_t rows, std::size_t nw, const float* wt, const std::ptrdiff_t* tap_off,
                 std::size_t ntaps) {
-  switch (nw) {
-    case 16:
-      conv_plane_w<16, ISC, OSC>(in, in_row, out, out_row, rows, wt, tap_off, ntaps);
-      break;
-    case 8:
-      conv_plane_w<8, ISC, OSC>(in, in_row, out, out_row, rows, wt, tap_off, ntaps);
-      break;
-    case 4:
-      conv_plane_w<4, ISC, OSC>(in, in_row, out, out_row, rows, wt, tap_off, ntaps);
-      break;
-    default:
-      conv_plane_w<2, ISC, OSC>(in, in_row, out, out_row, rows, wt, tap_off, ntaps);
-      break;
-  }
+  std::size_t c0 = 0;
+  auto chunks = [&](auto nw_tag) {
+    constexpr int W = decltype(nw_tag)::value;
+    for (; c0 + W <= nw; c0 += W)
+      conv_plane_w<W, ISC, OSC>(in + c0 * ISC * 16, in_row, out + c0 * OSC * 16, out_row, rows, wt,
+                                tap_off, ntaps);
+  };
+  chunks(std::integral_constant<int, 16>{});
+  chunks(std::integral_constant<int, 8>{});
+  chunks(std::integral_constant<int, 4>{});
+  chunks(std::integral_constant<int, 2>{});
+  chunks(std::integral_constant<int, 1>{});
 }
 
 /// Forward rows in blocks of NR, each block running only the tap rows i that reach a real input
@@ -427,23 +427,24 @@ template <int ISC>
 void forward_plane(const float* xs, std::ptrdiff_t in_row, float* ys, std::ptrdiff_t out_row,
                    std::size_t oh, std::size_t ow, const float* wt, const std::ptrdiff_t* tap_off,
                    const depthwise_shape& s) {
-  switch (ow) {
-    case 16:
-      forward_rows<16, 1, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
-      break;
-    case 8:
-      forward_rows<8, 2, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
-      break;
-    case 4:
-      if (s.k >= 5)
-        forward_rows<4, 2, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
-      else
-        forward_rows<4, 4, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
-      break;
-    default:
-      forward_rows<2, 8, ISC>(xs, in_row, ys, out_row, oh, wt, tap_off, s);
-      break;
+  // Column chunks of 16/8/4/2/1 output pixels (any width; see conv_plane).
+  std::size_t c0 = 0;
+  auto run = [&](auto nw_tag, auto nr_tag) {
+    constexpr int W = decltype(nw_tag)::value, R = decltype(nr_tag)::value;
+    forward_rows<W, R, ISC>(xs + c0 * ISC * G, in_row, ys + c0 * G, out_row, oh, wt, tap_off, s);
+    c0 += W;
+  };
+  using std::integral_constant;
+  while (c0 + 16 <= ow) run(integral_constant<int, 16>{}, integral_constant<int, 1>{});
+  while (c0 + 8 <= ow) run(integral_constant<int, 8>{}, integral_constant<int, 2>{});
+  while (c0 + 4 <= ow) {
+    if (s.k >= 5)
+      run(integral_constant<int, 4>{}, integral_constant<int, 2>{});
+    else
+      run(integral_constant<int, 4>{}, integral_constant<int, 4>{});
   }
+  while (c0 + 2 <= ow) run(integral_constant<int, 2>{}, integral_constant<int, 8>{});
+  while (c0 < ow) run(integral_constant<int, 1>{}, integral_constant<int, 8>{});
 }
 
 /// First 64-byte aligned element of v (allocated 16 floats longer than needed). Every pixel is
