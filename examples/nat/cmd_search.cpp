@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +40,10 @@ const std::vector<option> search_options = {
      "trained supernet weights (default models/<dataset>_<layout>.safetensors "
      "when present, else one is warmed up first)"},
     {"layout", "P", "supernet layout: mbv3_small (default) or ofa_mbv3_w10/_w12"},
-    {"objectives", "LIST", "err plus any of macs, params, cpu_latency (default err,macs)"},
+    {"objectives", "LIST",
+     "err plus any of macs, params, cpu_latency and err:DATASET (top-1 on a further "
+     "dataset, fashion-mnist, digits or idx:DIR, with its own copy of the supernet; "
+     "up to 12 in all; default err,macs)"},
     {"algorithm", "A", "nat (default) or random (same supernet and evaluation budget)"},
     {"surrogate", "S", "rbf, rbf_ensemble, gp, cart, cart_ensemble, mlp or as (default)"},
     {"seed", "N", "random seed (default 0)"},
@@ -62,6 +66,39 @@ std::vector<std::string> split_list(const std::string& s) {
     pos = c + 1;
   }
   return out;
+}
+
+// A further dataset of a multi-dataset run (objective err:<name>): its data, split and transforms,
+// and its own copy of the starting supernet, adapted on it by its own task (nat_spec.md §4.3).
+struct extra_dataset {
+  std::string name;
+  task_data data;
+  nat::data::transform_config tf;
+  nat::data::train_validation split;
+  std::unique_ptr<nat::elastic::supernet> net;
+  std::unique_ptr<nat::transfer::supernet_task> task;
+};
+
+// A copy of `from` for a dataset with `layout` (the same supernet but possibly another class
+// count): every tensor is copied except a classifier whose shape differs, which keeps the fresh
+// initialisation of `layout`'s supernet (as NAT resets the classifier for a new dataset, §5.3).
+// Returns whether the classifier was re-initialised.
+bool copy_supernet(const nat::elastic::supernet& from, nat::elastic::supernet& to) {
+  std::map<std::string, nat::tensor<float>> src;
+  for (const auto& [name, t] : from.state_dict()) src.emplace(name, t);
+  bool fresh_head = false;
+  for (const auto& [name, t] : to.state_dict()) {
+    const auto it = src.find(name);
+    if (it != src.end() && it->second.shape() == t.shape()) {
+      t.copy_from(it->second);
+    } else if (name.rfind("classifier.", 0) == 0) {
+      fresh_head = true;
+    } else {
+      throw nat::config_error("nat search: the supernet for a further dataset has no tensor " +
+                              name + " of the primary supernet's shape");
+    }
+  }
+  return fresh_head;
 }
 
 // Points runs/latest at the run directory (a relative symlink, replaced atomically).
@@ -145,8 +182,7 @@ int run_search(const std::vector<std::string>& argv) {
                                                  : nat::search::make_space("nat_mbv3");
 
   nat::elastic::supernet net(layout, cfg.seed);
-  if (!nat::file_exists(cfg.supernet_path)) {
-    // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
+  auto warmup_settings = [&] {
     warmup_options o;
     const auto ep = parse_sizes(a.get_or("warmup-epochs", "1,1"), "warmup-epochs");
     if (ep.size() != 2) throw usage_error("--warmup-epochs expects two numbers, N,M");
@@ -158,6 +194,11 @@ int run_search(const std::vector<std::string>& argv) {
     o.seed = cfg.seed;
     o.resume = true;
     o.quiet = quiet;
+    return o;
+  };
+  if (!nat::file_exists(cfg.supernet_path)) {
+    // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
+    const auto o = warmup_settings();
     task_data adapt{data.name, split.train, data.test, data.flip};
     if (!quiet) std::fprintf(stderr, "nat search: no trained supernet, warming one up first\n");
     warm_up(net, adapt, tf, o, cfg.supernet_path, layout_name);
@@ -167,9 +208,56 @@ int run_search(const std::vector<std::string>& argv) {
 
   nat::transfer::supernet_task t(net, split.train, split.validation, tf, cfg);
   t.set_quiet(quiet);
-  {
-    const auto res = space.resolutions();
-    t.set_resolution_range(res.front(), res.back());
+  const auto resolutions = space.resolutions();
+  t.set_resolution_range(resolutions.front(), resolutions.back());
+
+  // Further datasets (err:<name>): same loader (default locations: --data is the primary
+  // dataset's), each with its own supernet and its own validation split (at most a fifth of its
+  // training images, for small sets such as digits). The supernet is models/<name>_<layout>
+  // .safetensors when that exists, else a copy of the starting supernet warmed up on the dataset's
+  // adaptation split like a missing primary one (NAT warms up one supernet per dataset, §5.3: a
+  // copy alone would keep a classifier trained for the primary dataset's classes). A resumed run
+  // replaces the weights with their adapted state from tasks/<name>/.
+  std::vector<std::unique_ptr<extra_dataset>> extras;  // tasks keep references: stable addresses
+  std::map<std::string, nat::transfer::task*> extra_tasks;
+  for (const auto& o : cfg.objectives) {
+    if (o.rfind("err:", 0) != 0) continue;
+    auto x = std::make_unique<extra_dataset>();
+    x->name = o.substr(4);
+    x->data = load_task_data(x->name, "");
+    x->tf = nat::data::nat_transforms(x->data.train, x->data.flip,
+                                      static_cast<std::size_t>(layout.in_channels));
+    const std::size_t n_val = std::min(cfg.evaluation.validation_images, x->data.train.size() / 5);
+    x->split = nat::data::train_validation_split(x->data.train, n_val, cfg.seed,
+                                                 /*stratified=*/true);
+    const auto xlayout =
+        nat::elastic::preset(layout_name, x->data.train.n_classes(), layout.in_channels);
+    x->net = std::make_unique<nat::elastic::supernet>(xlayout, cfg.seed);
+    const std::string trained = "models/" + x->name + "_" + layout_name + ".safetensors",
+                      warmed = run_dir + "/warmup/tasks/" + nat::transfer::task_dir_name(x->name) +
+                               "/supernet.safetensors";
+    if (x->name.rfind("idx:", 0) != 0 && nat::file_exists(trained)) {
+      nat::io::load_safetensors_into(trained, x->net->state_dict());
+    } else if (nat::file_exists(warmed)) {
+      nat::io::load_safetensors_into(warmed, x->net->state_dict());
+    } else {
+      if (copy_supernet(net, *x->net) && !quiet)
+        std::fprintf(stderr,
+                     "nat search: %s has %d classes, the supernet %d: its copy gets a new "
+                     "classifier\n",
+                     x->name.c_str(), xlayout.n_classes, layout.n_classes);
+      if (!quiet)
+        std::fprintf(stderr, "nat search: warming up a copy of the supernet on %s\n",
+                     x->name.c_str());
+      task_data adapt{x->name, x->split.train, x->data.test, x->data.flip};
+      warm_up(*x->net, adapt, x->tf, warmup_settings(), warmed, layout_name);
+    }
+    x->task = std::make_unique<nat::transfer::supernet_task>(*x->net, x->split.train,
+                                                             x->split.validation, x->tf, cfg);
+    x->task->set_quiet(quiet);
+    x->task->set_resolution_range(resolutions.front(), resolutions.back());
+    extra_tasks[x->name] = x->task.get();
+    extras.push_back(std::move(x));
   }
   nat::transfer::nat_callbacks cb;
   cb.quiet = quiet;
@@ -180,19 +268,13 @@ int run_search(const std::vector<std::string>& argv) {
                  r.hypervolume.back());
   };
   nat::timer clock;
-  const auto result = nat::transfer::run_nat(cfg, t, space, run_dir, cb);
+  const auto result = nat::transfer::run_nat(cfg, t, extra_tasks, space, run_dir, cb);
 
-  // Reports: the non-dominated subnets with every objective, on validation and test.
+  // Reports: the non-dominated subnets with every objective, on validation and test (and on every
+  // further dataset, with its own supernet: val_acc:<name>, test_acc:<name>).
   nat::transfer::archive arch(run_dir + "/archive.jsonl");
   std::vector<nat::transfer::report_row> front_rows, archive_rows;
-  for (const auto& e : arch.entries()) {
-    nat::transfer::report_row r;
-    r.id = e.id;
-    r.encoding = e.encoding;
-    for (const auto& kv : e.costs) r.values.push_back(kv);
-    r.values.emplace_back("val_acc", e.val_acc);
-    archive_rows.push_back(r);
-  }
+  for (const auto& e : arch.entries()) archive_rows.push_back(nat::transfer::archive_report_row(e));
   nat::json::value test_cache;
   const std::string test_path = run_dir + "/test_accuracy.json";
   if (nat::file_exists(test_path)) test_cache = nat::json::parse(nat::read_file(test_path));
@@ -208,18 +290,37 @@ int run_search(const std::vector<std::string>& argv) {
       nat::write_file_atomic(test_path, test_cache.dump(1) + "\n");
     }
     row.values.emplace_back("test_acc", test_acc);
+    for (const auto& x : extras) {
+      const std::string xkey = key + ":" + x->name;
+      if (!test_cache.contains(xkey)) {
+        test_cache[xkey] =
+            recalibrated_accuracy(*x->net, arch[id].config, x->data, x->tf, x->data.test);
+        nat::write_file_atomic(test_path, test_cache.dump(1) + "\n");
+      }
+      row.values.emplace_back("test_acc:" + x->name, test_cache.at(xkey).as_number());
+    }
     front_rows.push_back(row);
   }
   // Every front subnet, ready to use: static weights, net.config, subnet.json (NAT encoding),
   // info.json.
-  for (const auto& r : front_rows)
-    nat::transfer::export_subnet(run_dir + "/subnets/" + std::to_string(r.id), net,
-                                 arch[r.id].config,
-                                 {{"val_acc", r.get("val_acc")}, {"test_acc", r.get("test_acc")}});
+  // A further dataset's weights of the same architecture go to subnets/<id>/tasks/<name>/.
+  for (const auto& r : front_rows) {
+    const std::string dir = run_dir + "/subnets/" + std::to_string(r.id);
+    std::map<std::string, double> metrics{{"val_acc", r.get("val_acc")},
+                                          {"test_acc", r.get("test_acc")}};
+    for (const auto& x : extras)
+      for (const char* c : {"val_acc:", "test_acc:"}) metrics[c + x->name] = r.get(c + x->name);
+    nat::transfer::export_subnet(dir, net, arch[r.id].config, metrics);
+    for (const auto& x : extras)
+      nat::transfer::export_subnet(
+          dir + "/tasks/" + nat::transfer::task_dir_name(x->name), *x->net, arch[r.id].config,
+          {{"val_acc", r.get("val_acc:" + x->name)}, {"test_acc", r.get("test_acc:" + x->name)}});
+  }
   std::sort(front_rows.begin(), front_rows.end(),
             [](const auto& x, const auto& y) { return x.get("macs") < y.get("macs"); });
   std::vector<std::string> columns;
-  for (std::size_t j = 1; j < cfg.objectives.size(); ++j) columns.push_back(cfg.objectives[j]);
+  for (std::size_t j = 1; j < cfg.objectives.size(); ++j)
+    if (!nat::transfer::is_error_objective(cfg.objectives[j])) columns.push_back(cfg.objectives[j]);
   for (const char* c : {"macs", "params"})
     if (std::find(columns.begin(), columns.end(), c) == columns.end()) {
       for (auto& r : front_rows)
@@ -229,13 +330,26 @@ int run_search(const std::vector<std::string>& argv) {
     }
   columns.push_back("val_acc");
   columns.push_back("test_acc");
+  for (const auto& x : extras) {
+    columns.push_back("val_acc:" + x->name);
+    columns.push_back("test_acc:" + x->name);
+  }
   nat::transfer::write_report_csv(run_dir + "/front.csv", front_rows, columns);
 
   // High trade-off picks (nat_spec.md §4.6) on (error, costs) of the front.
+  // The report column holding objective `o` (errors as accuracies).
+  auto column_of = [](const std::string& o) {
+    return nat::transfer::is_error_objective(o)
+               ? "val_acc" + (o == "err" ? std::string() : ":" + o.substr(4))
+               : o;
+  };
   nat::points F;
   for (const auto& r : front_rows) {
-    std::vector<double> f{100.0 - r.get("val_acc")};
-    for (std::size_t j = 1; j < cfg.objectives.size(); ++j) f.push_back(r.get(cfg.objectives[j]));
+    std::vector<double> f;
+    for (const auto& o : cfg.objectives) {
+      const double v = r.get(column_of(o));
+      f.push_back(nat::transfer::is_error_objective(o) ? 100.0 - v : v);
+    }
     F.push_back(f);
   }
   std::vector<std::size_t> picks;
@@ -256,15 +370,20 @@ int run_search(const std::vector<std::string>& argv) {
   plot.front = front_rows;
   plot.y_column = "val_acc";
   plot.y_label = "validation top-1 (%)";
-  if (cfg.objectives.size() > 2) plot.colour_column = cfg.objectives[2];
+  if (cfg.objectives.size() > 2) plot.colour_column = column_of(cfg.objectives[2]);
   plot.hypervolume = result.hypervolume;
   nat::write_file_atomic(run_dir + "/front.svg", nat::transfer::render_front_svg(plot));
 
   if (!quiet) {
     std::fprintf(stderr, "front (%zu subnets):\n", front_rows.size());
-    for (const auto& r : front_rows)
-      std::fprintf(stderr, "  id %-4zu %s  %7.2f M MACs  val %.2f%%  test %.2f%%\n", r.id,
+    for (const auto& r : front_rows) {
+      std::fprintf(stderr, "  id %-4zu %s  %7.2f M MACs  val %.2f%%  test %.2f%%", r.id,
                    r.encoding.c_str(), r.get("macs") / 1e6, r.get("val_acc"), r.get("test_acc"));
+      for (const auto& x : extras)
+        std::fprintf(stderr, "  %s val %.2f%% test %.2f%%", x->name.c_str(),
+                     r.get("val_acc:" + x->name), r.get("test_acc:" + x->name));
+      std::fprintf(stderr, "\n");
+    }
   }
   if (a.flag("json")) std::printf("%s\n", report.dump().c_str());
   return 0;
