@@ -111,6 +111,8 @@ TEST_CASE("NAT loop on a synthetic task: budget, front, monotone hypervolume, su
     CHECK(res.hypervolume[i] >= res.hypervolume[i - 1]);
   CHECK(res.surrogate.size() == 3);
   CHECK(!res.front.empty());
+  // Single-dataset lines keep their format (no per-task accuracies).
+  CHECK(nat::read_file(dir + "/archive.jsonl").find("val_accs") == std::string::npos);
   // Every archive member, the last candidates included, has been re-evaluated with the final
   // supernet (nat_spec.md §2).
   synthetic_task probe;
@@ -354,6 +356,19 @@ TEST_CASE("NAT loop: errors only (err, err:b) and 12 objectives (MACs + top-1 on
     CHECK(nat::transfer::archive(dir + "/archive.jsonl").size() ==
           cfg.n_doe + cfg.n_iterations * cfg.n_candidates);
     CHECK(res.hypervolume.size() == 3);
+  }
+  {
+    auto cfg = small_config({"err", "macs", "err:b"});
+    cfg.algorithm = "random";
+    synthetic_task ta;
+    other_task tb;
+    const auto dir = fresh_dir("random_multi");
+    nat::transfer::run_nat(cfg, ta, {{"b", &tb}}, space, dir, cb);
+    nat::transfer::archive a(dir + "/archive.jsonl");
+    CHECK(a.size() == cfg.n_doe + cfg.n_iterations * cfg.n_candidates);
+    for (const auto& e : a.entries()) CHECK(e.task_accs.size() == 1);
+    CHECK(tb.evaluations == static_cast<int>(a.size()));
+    CHECK(tb.adaptations == 0);
   }
   std::vector<std::string> objectives{"err", "macs"};
   std::vector<other_task> others(10);
