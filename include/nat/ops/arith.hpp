@@ -5,9 +5,11 @@
 /// Broadcasting follows NumPy for operands of equal rank: along each dimension the extents are
 /// equal or one of them is 1. Gradients of a broadcast operand are summed over the broadcast
 /// dimensions serially in a fixed order (deterministic).
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include "nat/autograd/backward.hpp"
 #include "nat/core/parallel.hpp"
@@ -92,6 +94,53 @@ bool per_plane(const tensor<T>& a, const tensor<T>& b) {
          (b.size(0) == a.size(0) || b.size(0) == 1) && a.size(2) * a.size(3) > 1;
 }
 
+// Planes per task of the per-plane loops: ~16k elements.
+inline std::size_t plane_grain(std::size_t hw) {
+  return std::max<std::size_t>(1, (std::size_t(1) << 14) / std::max<std::size_t>(hw, 1));
+}
+
+// g [N,C,H,W] ⊙ a [N,C,H,W] summed per plane into shape sb ([N,C,1,1] or [1,C,1,1]).
+template <class T>
+tensor<T> per_plane_dot(const tensor<T>& g, const tensor<T>& a, const nat::shape& sb) {
+  const std::size_t c = g.size(1), planes = g.size(0) * c, hw = g.size(2) * g.size(3);
+  const T *pg = g.data(), *px = a.data();
+  if (sb[0] != 1) {  // one entry per plane: independent, in parallel
+    auto r = tensor<T>::empty(sb);
+    T* o = r.data();
+    nat::parallel_for(0, planes, plane_grain(hw), [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t p = lo; p < hi; ++p) {
+        T acc = 0;
+        for (std::size_t q = 0; q < hw; ++q) acc += pg[p * hw + q] * px[p * hw + q];
+        o[p] = acc;
+      }
+    });
+    return r;
+  }
+  auto r = tensor<T>::zeros(sb);  // summed over the batch too: serial, fixed order
+  T* o = r.data();
+  for (std::size_t p = 0; p < planes; ++p) {
+    T acc = 0;
+    for (std::size_t q = 0; q < hw; ++q) acc += pg[p * hw + q] * px[p * hw + q];
+    o[p % c] += acc;
+  }
+  return r;
+}
+
+// out[n,c,:,:] = g[n,c,:,:] · b[n or 0, c] (out may be g).
+template <class T>
+void scale_planes(const tensor<T>& g, const tensor<T>& b, const tensor<T>& out) {
+  const std::size_t c = g.size(1), planes = g.size(0) * c, hw = g.size(2) * g.size(3);
+  const bool bn = b.size(0) != 1;
+  const T *pg = g.data(), *pb = b.data();
+  T* o = out.data();
+  nat::parallel_for(0, planes, plane_grain(hw), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t p = lo; p < hi; ++p) {
+      const T v = pb[bn ? p : p % c];
+      for (std::size_t q = 0; q < hw; ++q) o[p * hw + q] = pg[p * hw + q] * v;
+    }
+  });
+}
+
 enum class binary_kind { add, sub, mul };
 
 template <class T>
@@ -101,57 +150,72 @@ tensor<T> binary(const char* op, binary_kind kind, const tensor<T>& a, const ten
   auto y = tensor<T>::empty(out);
   const T *pa = ac.data(), *pb = bc.data();
   T* py = y.data();
-  auto apply = [kind](T u, T v) {
-    return kind == binary_kind::add ? u + v : (kind == binary_kind::sub ? u - v : u * v);
+  // The kind is a template argument of the loops (a runtime branch per element kept the SE and
+  // residual loops scalar).
+  auto run = [&](auto kind_tag) {
+    constexpr binary_kind K = decltype(kind_tag)::value;
+    auto apply = [](T u, T v) {
+      if constexpr (K == binary_kind::add)
+        return u + v;
+      else if constexpr (K == binary_kind::sub)
+        return u - v;
+      else
+        return u * v;
+    };
+    if (a.shape() == b.shape()) {
+      nat::parallel_for(0, y.numel(), elementwise_grain(), [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) py[i] = apply(pa[i], pb[i]);
+      });
+    } else if (a.shape() == out && per_plane(a, b)) {
+      const std::size_t planes = out[0] * out[1], hw = out[2] * out[3], c = out[1];
+      const bool bn = b.size(0) != 1;
+      nat::parallel_for(0, planes, plane_grain(hw), [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t p = lo; p < hi; ++p) {
+          const T v = pb[bn ? p : p % c];
+          for (std::size_t q = 0; q < hw; ++q) py[p * hw + q] = apply(pa[p * hw + q], v);
+        }
+      });
+    } else {
+      const stride_array sa = broadcast_strides(a.shape(), out),
+                         sb = broadcast_strides(b.shape(), out);
+      broadcast_loop(out, sa, sb, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+        py[i] = apply(pa[ia], pb[ib]);
+      });
+    }
   };
-  if (a.shape() == b.shape()) {
-    nat::parallel_for(0, y.numel(), elementwise_grain(), [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) py[i] = apply(pa[i], pb[i]);
-    });
-  } else if (a.shape() == out && per_plane(a, b)) {
-    const std::size_t planes = out[0] * out[1], hw = out[2] * out[3], c = out[1];
-    const bool bn = b.size(0) != 1;
-    nat::parallel_for(0, planes, 64, [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t p = lo; p < hi; ++p) {
-        const T v = pb[bn ? p : p % c];
-        for (std::size_t q = 0; q < hw; ++q) py[p * hw + q] = apply(pa[p * hw + q], v);
-      }
-    });
-  } else {
-    const stride_array sa = broadcast_strides(a.shape(), out),
-                       sb = broadcast_strides(b.shape(), out);
-    broadcast_loop(out, sa, sb, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-      py[i] = apply(pa[ia], pb[ib]);
-    });
-  }
+  if (kind == binary_kind::add)
+    run(std::integral_constant<binary_kind, binary_kind::add>{});
+  else if (kind == binary_kind::sub)
+    run(std::integral_constant<binary_kind, binary_kind::sub>{});
+  else
+    run(std::integral_constant<binary_kind, binary_kind::mul>{});
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   const nat::shape sa = a.shape(), sb = b.shape();
   if (kind == binary_kind::mul) {
-    autograd::record<T>(op, y, {a, b},
-                        [=, ac = ac.detach(), bc = bc.detach()](const tensor<T>& gy, auto& gx) {
-                          // d(a·b) = gy·b (reduced to a's shape) and gy·a (reduced to b's).
-                          if (need_a)
-                            gx[0] = reduce_to(binary("mul", binary_kind::mul, gy, bc), sa);
-                          if (need_b) {
-                            if (sb != out && sa == out && per_plane(gy, bc)) {
-                              // SE scaling: gb[n,c] = Σ_hw gy·a, one plane per entry.
-                              auto gb = tensor<T>::zeros(sb);
-                              const std::size_t hw = out[2] * out[3], c = out[1];
-                              const bool bn = sb[0] != 1;
-                              const T *g = gy.data(), *x = ac.data();
-                              T* o = gb.data();
-                              for (std::size_t p = 0; p < out[0] * c; ++p) {
-                                T acc = 0;
-                                for (std::size_t q = 0; q < hw; ++q)
-                                  acc += g[p * hw + q] * x[p * hw + q];
-                                o[bn ? p : p % c] += acc;
-                              }
-                              gx[1] = gb;
-                            } else {
-                              gx[1] = reduce_to(binary("mul", binary_kind::mul, gy, ac), sb);
-                            }
-                          }
-                        });
+    autograd::record<T>(
+        op, y, {a, b}, [=, ac = ac.detach(), bc = bc.detach()](const tensor<T>& gy, auto& gx) {
+          // d(a·b) = gy·b (reduced to a's shape) and gy·a (reduced to b's).
+          const bool se = sb != out && sa == out && per_plane(gy, bc);
+          if (need_b) {
+            if (se) {
+              // SE scaling: gb[n,c] = Σ_hw gy·a, one plane per entry.
+              gx[1] = per_plane_dot(gy, ac, sb);
+            } else {
+              gx[1] = reduce_to(binary("mul", binary_kind::mul, gy, ac), sb);
+            }
+          }
+          if (need_a) {
+            if (se) {
+              // gy·b per plane, into gy's buffer when autograd handed it over
+              // (gb above has read it already).
+              tensor<T> ga = gy.owns_storage_alone() ? gy : tensor<T>::empty(gy.shape());
+              scale_planes(gy, bc, ga);
+              gx[0] = ga;
+            } else {
+              gx[0] = reduce_to(binary("mul", binary_kind::mul, gy, bc), sa);
+            }
+          }
+        });
   } else {
     const T sign_b = kind == binary_kind::sub ? T(-1) : T(1);
     autograd::record<T>(op, y, {a, b}, [=](const tensor<T>& gy, auto& gx) {
