@@ -16,6 +16,8 @@
 #include "nat/core/json.hpp"
 #include "nat/core/parallel.hpp"
 #include "nat/core/timer.hpp"
+#include "nat/elastic/latency_table.hpp"
+#include "nat/elastic/measure_latency.hpp"
 #include "nat/evo/non_dominated_sort.hpp"
 #include "nat/metrics/high_tradeoff.hpp"
 #include "nat/search/dynamic_mbv3_space.hpp"
@@ -44,6 +46,9 @@ const std::vector<option> search_options = {
      "err plus any of macs, params, cpu_latency and err:DATASET (top-1 on a further "
      "dataset, fashion-mnist, digits or idx:DIR, with its own copy of the supernet; "
      "up to 12 in all; default err,macs)"},
+    {"latency-table", "FILE",
+     "per-layer CPU latency table for the cpu_latency objective (default: measured on this "
+     "machine at batch 1 when the run starts, saved as latency_table.json in the run)"},
     {"algorithm", "A", "nat (default) or random (same supernet and evaluation budget)"},
     {"surrogate", "S", "rbf, rbf_ensemble, gp, cart, cart_ensemble, mlp or as (default)"},
     {"seed", "N", "random seed (default 0)"},
@@ -211,6 +216,31 @@ int run_search(const std::vector<std::string>& argv) {
   const auto resolutions = space.resolutions();
   t.set_resolution_range(resolutions.front(), resolutions.back());
 
+  // cpu_latency (nat_spec.md §6): the sum of per-layer latencies from a table of this CPU. The
+  // run keeps its table in latency_table.json, so a resumed run scores subnets exactly as before.
+  std::unique_ptr<nat::elastic::latency_table> lut;
+  if (std::find(cfg.objectives.begin(), cfg.objectives.end(), "cpu_latency") !=
+      cfg.objectives.end()) {
+    const std::string own = run_dir + "/latency_table.json";
+    if (nat::file_exists(own)) {
+      lut = std::make_unique<nat::elastic::latency_table>(nat::elastic::latency_table::load(own));
+    } else if (a.has("latency-table")) {
+      lut = std::make_unique<nat::elastic::latency_table>(
+          nat::elastic::latency_table::load(a.get("latency-table")));
+    } else {
+      if (!quiet)
+        std::fprintf(stderr,
+                     "nat search: measuring per-layer CPU latency (batch 1) for %zu "
+                     "resolutions\n",
+                     resolutions.size());
+      lut = std::make_unique<nat::elastic::latency_table>(
+          nat::elastic::build_measured_latency_table<float>(
+              layout, std::vector<int>(resolutions.begin(), resolutions.end())));
+    }
+    lut->save(own);
+    t.set_latency_table(*lut);
+  }
+
   // Further datasets (err:<name>): same loader (default locations: --data is the primary
   // dataset's), each with its own supernet and its own validation split (at most a fifth of its
   // training images, for small sets such as digits). The supernet is models/<name>_<layout>
@@ -256,6 +286,7 @@ int run_search(const std::vector<std::string>& argv) {
                                                              x->split.validation, x->tf, cfg);
     x->task->set_quiet(quiet);
     x->task->set_resolution_range(resolutions.front(), resolutions.back());
+    if (lut) x->task->set_latency_table(*lut);
     extra_tasks[x->name] = x->task.get();
     extras.push_back(std::move(x));
   }
