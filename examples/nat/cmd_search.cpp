@@ -19,6 +19,7 @@
 #include "nat/elastic/latency_table.hpp"
 #include "nat/elastic/measure_latency.hpp"
 #include "nat/evo/non_dominated_sort.hpp"
+#include "nat/io/safetensors.hpp"
 #include "nat/metrics/high_tradeoff.hpp"
 #include "nat/search/dynamic_mbv3_space.hpp"
 #include "nat/transfer/nat_loop.hpp"
@@ -41,6 +42,10 @@ const std::vector<option> search_options = {
     {"supernet", "FILE",
      "trained supernet weights (default models/<dataset>_<layout>.safetensors "
      "when present, else one is warmed up first)"},
+    {"transfer-from", "FILE",
+     "transfer: start the warm-up from this supernet, trained on another dataset (NAT's "
+     "pre-trained supernet; tensors are copied by name, a classifier of another class "
+     "count starts fresh), instead of from random weights"},
     {"layout", "P", "supernet layout: mbv3_small (default) or ofa_mbv3_w10/_w12"},
     {"objectives", "LIST",
      "err plus any of macs, params, cpu_latency and err:DATASET (top-1 on a further "
@@ -152,6 +157,10 @@ int run_search(const std::vector<std::string>& argv) {
     if (a.has("config"))
       cfg = nat::transfer::nat_config_from_json(nat::json::parse(nat::read_file(a.get("config"))),
                                                 cfg);
+    if (a.has("transfer-from") && a.has("supernet"))
+      throw usage_error(
+          "--transfer-from warms a supernet up on this dataset; --supernet skips the "
+          "warm-up: give one of them");
     cfg.supernet_preset = layout_name;
     if (a.has("dataset")) cfg.dataset = a.get("dataset");
     if (a.has("data")) cfg.data_dir = a.get("data");
@@ -205,6 +214,27 @@ int run_search(const std::vector<std::string>& argv) {
     // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
     const auto o = warmup_settings();
     task_data adapt{data.name, split.train, data.test, data.flip};
+    if (a.has("transfer-from")) {
+      // NAT's transfer (nat_spec.md §5.3): a supernet trained elsewhere is warmed up on this task
+      // (its classifier retrained) before the search adapts it further.
+      const auto src = nat::io::load_safetensors<float>(a.get("transfer-from"));
+      std::size_t copied = 0;
+      for (const auto& [name, t] : net.state_dict()) {
+        const auto it = src.find(name);
+        if (it != src.end() && it->second.shape() == t.shape()) {
+          t.copy_from(it->second);
+          ++copied;
+        } else if (name.rfind("classifier.", 0) != 0) {
+          throw nat::config_error("--transfer-from: " + a.get("transfer-from") + " has no tensor " +
+                                  name +
+                                  " of this supernet's shape (another "
+                                  "layout or input channel count?)");
+        }
+      }
+      if (!quiet)
+        std::fprintf(stderr, "nat search: transferring %zu tensors from %s\n", copied,
+                     a.get("transfer-from").c_str());
+    }
     if (!quiet) std::fprintf(stderr, "nat search: no trained supernet, warming one up first\n");
     warm_up(net, adapt, tf, o, cfg.supernet_path, layout_name);
   } else {
