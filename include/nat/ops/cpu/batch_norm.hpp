@@ -54,7 +54,6 @@ void shifted_sums(const T* x, std::size_t c, T k, const batch_norm_shape& s, dou
   constexpr std::size_t L = kBnLanes;
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / L * L;
   T a[L] = {}, b[L] = {};
-  T ta = 0, tb = 0;
   s1 = 0;
   s2 = 0;
   std::size_t rows = 0;
@@ -66,11 +65,14 @@ void shifted_sums(const T* x, std::size_t c, T k, const batch_norm_shape& s, dou
         a[l] += d;
         b[l] += d * d;
       }
+    T ta = 0, tb = 0;  // the row's tail (< L values) goes straight into double
     for (std::size_t q = full; q < s.hw; ++q) {
       const T d = p[q] - k;
       ta += d;
       tb += d * d;
     }
+    s1 += double(ta);
+    s2 += double(tb);
     if (++rows == flush || n + 1 == s.n) {
       for (std::size_t l = 0; l < L; ++l) {
         s1 += double(a[l]);
@@ -78,9 +80,6 @@ void shifted_sums(const T* x, std::size_t c, T k, const batch_norm_shape& s, dou
         a[l] = 0;
         b[l] = 0;
       }
-      s1 += double(ta);
-      s2 += double(tb);
-      ta = tb = 0;
       rows = 0;
     }
   }
@@ -93,7 +92,6 @@ void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shap
   constexpr std::size_t L = kBnLanes;
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / L * L;
   T a[L] = {}, b[L] = {};
-  T ta = 0, tb = 0;
   sg = 0;
   sgx = 0;
   std::size_t rows = 0;
@@ -106,10 +104,13 @@ void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shap
         a[l] += r[q + l];
         b[l] += r[q + l] * (p[q + l] - k);
       }
+    T ta = 0, tb = 0;  // the row's tail (< L values) goes straight into double
     for (std::size_t q = full; q < s.hw; ++q) {
       ta += r[q];
       tb += r[q] * (p[q] - k);
     }
+    sg += double(ta);
+    sgx += double(tb);
     if (++rows == flush || n + 1 == s.n) {
       for (std::size_t l = 0; l < L; ++l) {
         sg += double(a[l]);
@@ -117,9 +118,6 @@ void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shap
         a[l] = 0;
         b[l] = 0;
       }
-      sg += double(ta);
-      sgx += double(tb);
-      ta = tb = 0;
       rows = 0;
     }
   }
