@@ -182,3 +182,36 @@ TEST_CASE(
                                        nat::tensorf::zeros({3}), nat::tensorf::ones({3}), true),
                   nat::shape_error);
 }
+
+TEST_CASE("batch_norm generic (non-AVX-512) float sums match double sums") {
+  // Explicit template arguments pick the portable template even where the AVX-512 overloads
+  // exist, so CI machines with AVX-512 still test the path other CPUs run.
+  for (const nat::ops::batch_norm_shape s :
+       {nat::ops::batch_norm_shape{5, 3, 1}, nat::ops::batch_norm_shape{70, 2, 7},
+        nat::ops::batch_norm_shape{3, 2, 49}, nat::ops::batch_norm_shape{2, 1, 300}}) {
+    CAPTURE(s.hw);
+    const std::size_t total = s.n * s.c * s.hw;
+    auto x = nat::tensorf::randn({total}, 21, 1000.0f, 1.0f);
+    auto g = nat::tensorf::randn({total}, 22);
+    for (std::size_t c = 0; c < s.c; ++c) {
+      const float k = x.data()[c * s.hw];
+      double s1, s2, sg, sgx, r1 = 0, r2 = 0, rg = 0, rgx = 0;
+      nat::ops::cpu::detail::shifted_sums<float>(x.data(), c, k, s, s1, s2);
+      nat::ops::cpu::detail::grad_sums<float>(x.data(), g.data(), c, k, s, sg, sgx);
+      for (std::size_t n = 0; n < s.n; ++n)
+        for (std::size_t q = 0; q < s.hw; ++q) {
+          const std::size_t i = (n * s.c + c) * s.hw + q;
+          const double d = double(x.data()[i]) - double(k);
+          r1 += d;
+          r2 += d * d;
+          rg += g.data()[i];
+          rgx += double(g.data()[i]) * d;
+        }
+      const double cnt = double(s.count());
+      CHECK(s1 / cnt == doctest::Approx(r1 / cnt).epsilon(1e-5));
+      CHECK(s2 / cnt == doctest::Approx(r2 / cnt).epsilon(1e-5));
+      CHECK(sg == doctest::Approx(rg).epsilon(1e-5));
+      CHECK(sgx == doctest::Approx(rgx).epsilon(1e-5));
+    }
+  }
+}
