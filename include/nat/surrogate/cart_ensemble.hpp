@@ -163,11 +163,14 @@ class cart_ensemble : public regressor {
     parallel_for(0, X.size(), 16, [&](std::size_t lo, std::size_t hi) {
       std::vector<double> v(trees_.size());
       for (std::size_t i = lo; i < hi; ++i) {
-        double s = 0;
+        double s = 0, lo = INFINITY, hi = -INFINITY;
         for (std::size_t k = 0; k < trees_.size(); ++k) {
           v[k] = trees_[k].predict_row(Q, static_cast<Eigen::Index>(i));
           s += weights_(static_cast<Eigen::Index>(k)) * v[k];
+          lo = std::min(lo, v[k]);
+          hi = std::max(hi, v[k]);
         }
+        if (lo == hi) s = lo;  // agreeing trees: their value exactly, not a rounded weighted sum
         double ss = 0;
         for (std::size_t k = 0; k < trees_.size(); ++k)
           ss += weights_(static_cast<Eigen::Index>(k)) * (v[k] - s) * (v[k] - s);
