@@ -149,8 +149,9 @@ using epoch_log = std::map<std::size_t, nat::json::value>;
 epoch_log read_epoch_log(const std::string& path) {
   epoch_log log;
   if (!nat::file_exists(path)) return log;
-  for (const auto& e : nat::json::parse(nat::read_file(path)).as_array())
-    log[static_cast<std::size_t>(e.at("epoch").as_int())] = e;
+  // Named: a range-for over parse(...).as_array() would iterate a destroyed temporary.
+  const nat::json::value doc = nat::json::parse(nat::read_file(path));
+  for (const auto& e : doc.as_array()) log[static_cast<std::size_t>(e.at("epoch").as_int())] = e;
   return log;
 }
 

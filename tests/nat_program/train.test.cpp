@@ -240,3 +240,42 @@ TEST_CASE("nat info/export/evaluate: --encoding and --config share one parser") 
     CHECK(lines(r.err) == 1);
   }
 }
+
+TEST_CASE(
+    "nat search: --transfer-from warms a source supernet up; cpu_latency gets a measured table") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", src = tmp.path + "/src.safetensors",
+                    run = tmp.path + "/run", cfg = tmp.path + "/tiny.json";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 200, 40);  // the search's warm-up trains in batches of 128
+  // A "pre-trained" source supernet (one step per phase is enough to exercise the path).
+  const auto pre = run_nat("train-supernet --dataset idx:" + data + " --out " + src +
+                               " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                               "--holdout 0 --resolutions 28 --threads 2 --quiet",
+                           tmp);
+  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  nat::write_file_atomic(cfg,
+                         R"({"n_doe": 6, "n_iterations": 1, "n_candidates": 2, "surrogate": "cart",
+          "search": {"pop_size": 10, "n_gen": 2, "subset_pop_size": 10, "subset_n_gen": 3},
+          "adaptation": {"top_n": 4, "max_steps_per_epoch": 1, "batch_size": 16},
+          "evaluation": {"validation_images": 16, "bn_calibration_images": 16,
+                         "bn_calibration_batch": 16, "eval_batch": 40}})");
+  const std::string common = "search --dataset idx:" + data + " --config " + cfg +
+                             " --warmup-max-steps 1 --threads 2 --transfer-from " + src;
+  const auto both = run_nat(common + " --supernet " + src + " --run-dir " + run + "x", tmp);
+  CHECK(both.rc == 2);
+  CHECK(lines(both.err) == 1);
+  const auto r = run_nat(common + " --objectives err,macs,cpu_latency --run-dir " + run, tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  CHECK(r.err.find("transferring") != std::string::npos);
+  CHECK(nat::file_exists(run + "/latency_table.json"));
+  const std::string csv = nat::read_file(run + "/front.csv");
+  CHECK(csv.rfind("id,encoding,macs,cpu_latency", 0) == 0);
+  // The table is part of the run: resuming scores latency from the same file.
+  const std::string table = nat::read_file(run + "/latency_table.json");
+  const auto again = run_nat("search --resume " + run + " --threads 2 --quiet", tmp);
+  REQUIRE_MESSAGE(again.rc == 0, again.err);
+  CHECK(nat::read_file(run + "/latency_table.json") == table);
+}
