@@ -21,7 +21,7 @@ streams differ.
 Fashion-MNIST is read from the gzip IDX files of Debian's dataset-fashion-mnist package.
 
 usage: /usr/bin/python3 torch_train.py [--subnet largest|smallest] [--epochs 10] [--max-steps N]
-                                       [--threads 2] [--json out.json]
+                                       [--stop-after N] [--threads 2] [--json out.json]
 """
 import argparse
 import gzip
@@ -135,8 +135,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="run only the first N epochs of the --epochs schedule (a side-by-side "
+                         "throughput and learning-curve check when the whole run does not fit)")
     ap.add_argument("--json", default="", help="also write the summary to this file")
     args = ap.parse_args()
+    if args.stop_after < 0 or args.stop_after > args.epochs:
+        ap.error(f"--stop-after must be between 0 and --epochs ({args.epochs})")
+    run_epochs = args.stop_after or args.epochs
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -176,7 +182,7 @@ def main():
           flush=True)
     epochs, train_s, images = [], 0.0, 0
     step = 0
-    for epoch in range(args.epochs):
+    for epoch in range(run_epochs):
         net.train()
         order = torch.randperm(len(y_train), generator=gen)
         t0 = time.perf_counter()
@@ -209,9 +215,10 @@ def main():
            if len(val_idx) else None)
     test = evaluate(net, x_test, y_test, mean, std, args.resolution)
     summary = {"subnet": args.subnet, "val_top1": val, "test_top1": test, "epochs": args.epochs,
+               "epochs_run": run_epochs,
                "wall_s": train_s, "images_per_s": images / train_s if train_s > 0 else 0.0,
                "params": n_params, "threads": torch.get_num_threads(), "per_epoch": epochs}
-    print(f"{args.subnet}: {args.epochs} epochs in {train_s:.1f} s "
+    print(f"{args.subnet}: {run_epochs} of {args.epochs} epochs in {train_s:.1f} s "
           f"({summary['images_per_s']:.0f} img/s): "
           f"val top-1 {'-' if val is None else f'{val:.2f} %'}, test top-1 {test:.2f} %", flush=True)
     if args.json:

@@ -29,6 +29,9 @@ const std::vector<option> train_options = {
     {"out", "FILE", "supernet weights to write (default models/<dataset>_<preset>.safetensors)"},
     {"epochs-largest", "N", "phase 1: epochs of the largest subnet (default 10)"},
     {"epochs-supernet", "N", "phase 3: epochs of the whole supernet (default 20)"},
+    {"largest-from", "DIR",
+     "skip phase 1: start from a finished `nat train --subnet largest` run in DIR (same "
+     "--dataset, --preset and --seed; its --val-images equal to --holdout)"},
     {"batch", "N", "batch size (default 128)"},
     {"lr", "X", "peak learning rate of phase 1 (default 0.1)"},
     {"lr-supernet", "X", "peak learning rate of phase 3 (default 0.05)"},
@@ -47,6 +50,37 @@ const std::vector<option> train_options = {
     {"json", "", "print a JSON summary on stdout"},
 };
 
+/// The checkpoint of a finished `nat train --subnet largest` run in `dir`, after checking that
+/// it trained this preset's largest subnet on the same training images (a run that saw the
+/// search's validation images would flatter exactly the accuracies the search ranks).
+std::string largest_run_checkpoint(const std::string& dir, const std::string& dataset,
+                                   const std::string& preset,
+                                   const nat::elastic::supernet_config& layout, std::size_t holdout,
+                                   std::uint64_t seed) {
+  const std::string settings = dir + "/train.json", ckpt = dir + "/train.ckpt";
+  for (const auto& p : {settings, ckpt, dir + "/result.json"})
+    if (!nat::file_exists(p))
+      throw usage_error("--largest-from: " + p +
+                        " is missing (a finished `nat train --subnet largest --out DIR` run "
+                        "holds train.json, train.ckpt and result.json)");
+  const auto v = nat::json::parse(nat::read_file(settings));
+  auto expect = [&](const std::string& key, const nat::json::value& want, const std::string& why) {
+    if (v.at(key).dump() != want.dump())
+      throw usage_error("--largest-from: " + dir + " trained with " + key + " " + v.at(key).dump() +
+                        ", this warm-up needs " + want.dump() + " (" + why + ")");
+  };
+  expect("dataset", nat::json::value(dataset), "--dataset");
+  expect("preset", nat::json::value(preset), "--preset");
+  expect("seed", nat::json::value(static_cast<long long>(seed)), "--seed");
+  expect("val_images", nat::json::value(static_cast<long long>(holdout)),
+         "--holdout; the same seeded split");
+  const auto cfg = nat::subnet_config_from_json(v.at("subnet"));
+  if (!(cfg == layout.largest(cfg.r)))
+    throw usage_error("--largest-from: " + dir + " trained subnet " + v.at("subnet").dump() +
+                      ", not the largest subnet of " + preset);
+  return ckpt;
+}
+
 }  // namespace
 
 int run_train_supernet(const std::vector<std::string>& argv) {
@@ -57,7 +91,9 @@ int run_train_supernet(const std::vector<std::string>& argv) {
                           "Warms up a supernet on a dataset (NAT's supernet warm-up, nat_spec.md "
                           "5.3):\n  1. train the largest subnet;  2. sort middle channels by "
                           "importance;\n  3. train the supernet with sampled subnets and "
-                          "distillation from phase 1.\nCheckpoints <out>.phase1.ckpt / "
+                          "distillation from phase 1.\n--largest-from DIR reuses a finished `nat "
+                          "train --subnet largest` "
+                          "run as phase 1.\nCheckpoints <out>.phase1.ckpt / "
                           ".phase3.ckpt are written every epoch; --resume continues.",
                           train_options)
                     .c_str());
@@ -100,6 +136,13 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   o.resolutions = parse_sizes(a.get_or("resolutions", "28,32,36,40"), "resolutions");
   o.max_steps = static_cast<std::size_t>(a.get_int("max-steps", 0));
   o.seed = seed;
+  if (a.has("largest-from")) {
+    if (a.has("epochs-largest"))
+      throw usage_error("--largest-from replaces phase 1; drop --epochs-largest");
+    o.largest_from =
+        largest_run_checkpoint(a.get("largest-from"), dataset, preset_name, layout, holdout, seed);
+    o.epochs_largest = 0;
+  }
   o.resume = a.flag("resume");
   o.quiet = quiet;
 
@@ -111,6 +154,7 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   report["supernet"] = out;
   report["seconds"] = clock.seconds();
   report["holdout"] = holdout;
+  if (!o.largest_from.empty()) report["largest_from"] = o.largest_from;
   const int r0 = static_cast<int>(o.resolutions.front());
   for (const auto& [name, cfg] : {std::make_pair(std::string("largest"), layout.largest(r0)),
                                   std::make_pair(std::string("smallest"), layout.smallest(r0))}) {

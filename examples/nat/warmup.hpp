@@ -31,6 +31,8 @@ struct warmup_options {
   std::vector<std::size_t> resolutions = {28, 32, 36, 40};
   std::size_t max_steps = 0;  ///< cap per epoch (0 = whole epochs)
   std::uint64_t seed = 0;
+  /// A finished `nat train --subnet largest` checkpoint that replaces phase 1 (empty = train it).
+  std::string largest_from;
   bool resume = false;
   bool quiet = false;
 };
@@ -63,14 +65,19 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
                    st.epoch, st.loss, st.accuracy, st.images_per_second);
   };
   if (!nat::file_exists(teacher_path)) {
-    auto c = base;
-    c.epochs = o.epochs_largest;
-    c.lr = o.lr_largest;
-    c.warmup_epochs = o.epochs_largest > 1 ? 1 : 0;
-    c.sample = nat::train::sampling::largest;
-    c.checkpoint = phase1;
-    nat::train::trainer<float> tr(net, data.train, tf.train, c);
-    log_epochs("phase 1 (largest subnet)", tr.run());
+    if (o.largest_from.empty()) {
+      auto c = base;
+      c.epochs = o.epochs_largest;
+      c.lr = o.lr_largest;
+      c.warmup_epochs = o.epochs_largest > 1 ? 1 : 0;
+      c.sample = nat::train::sampling::largest;
+      c.checkpoint = phase1;
+      nat::train::trainer<float> tr(net, data.train, tf.train, c);
+      log_epochs("phase 1 (largest subnet)", tr.run());
+    } else {
+      // The trainer checkpoint holds the whole supernet (plus optimiser state, not needed here).
+      nat::io::load_safetensors_into(o.largest_from, net.state_dict(), /*strict=*/false);
+    }
     // Phase 2: importance sorting keeps the function of the largest subnet (ofa_spec.md §3).
     net.reorganize_middle_weights(0);
     nat::io::save_safetensors(phase2, net.state_dict());

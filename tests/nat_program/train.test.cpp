@@ -8,12 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <nat/core/file.hpp>
 #include <nat/core/json.hpp>
 #include <nat/core/rng.hpp>
+#include <nat/io/safetensors.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -278,4 +281,48 @@ TEST_CASE(
   const auto again = run_nat("search --resume " + run + " --threads 2 --quiet", tmp);
   REQUIRE_MESSAGE(again.rc == 0, again.err);
   CHECK(nat::read_file(run + "/latency_table.json") == table);
+}
+
+TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet largest` is phase 1") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", big = tmp.path + "/largest",
+                    out = tmp.path + "/super.safetensors";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const auto tr = run_nat(
+      "train --subnet largest --epochs 1 --max-steps 2 --batch 16 "
+      "--val-images 16 --seed 1 --threads 2 --quiet --dataset idx:" +
+          data + " --out " + big,
+      tmp);
+  REQUIRE_MESSAGE(tr.rc == 0, tr.err);
+  const std::string common = "train-supernet --dataset idx:" + data + " --largest-from " + big +
+                             " --seed 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                             "--resolutions 28 --threads 2 --quiet --out " +
+                             out;
+  // A run that held out other images (or trained another subnet) would leak the search's
+  // validation images into the supernet: refused, naming the setting.
+  for (const std::string bad : {" --holdout 8", " --holdout 16 --epochs-largest 3"}) {
+    const auto r = run_nat(common + bad, tmp);
+    CHECK(r.rc == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(!nat::file_exists(out));
+  }
+  const auto mismatch = run_nat(common + " --holdout 8", tmp);
+  CHECK(mismatch.err.find("val_images") != std::string::npos);
+  // A negligible phase-3 learning rate leaves the stem (never permuted by channel sorting) as
+  // phase 1 left it: the weights came from the run, not from a fresh initialisation.
+  const auto r = run_nat(common + " --holdout 16 --lr-supernet 1e-12 --json", tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const auto trained = nat::io::load_safetensors<float>(big + "/train.ckpt");
+  const auto warmed = nat::io::load_safetensors<float>(out);
+  const auto& a = trained.at("first_conv.conv.weight");
+  const auto& b = warmed.at("first_conv.conv.weight");
+  REQUIRE(a.numel() == b.numel());
+  const auto ca = a.contiguous(), cb = b.contiguous();
+  double diff = 0;
+  for (std::size_t i = 0; i < ca.numel(); ++i)
+    diff = std::max(diff, double(std::abs(ca.data()[i] - cb.data()[i])));
+  CHECK(diff < 1e-6);
 }
