@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nat/ops/batch_norm.hpp>
 #include <nat/ops/reference/batch_norm.hpp>
 #include <type_traits>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -197,7 +200,8 @@ TEST_CASE("batch_norm generic (non-AVX-512) float sums match double sums") {
       const float k = x.data()[c * s.hw];
       double s1, s2, sg, sgx, r1 = 0, r2 = 0, rg = 0, rgx = 0;
       nat::ops::cpu::detail::shifted_sums<float>(x.data(), c, k, s, s1, s2);
-      nat::ops::cpu::detail::grad_sums<float>(x.data(), g.data(), c, k, s, sg, sgx);
+      nat::ops::cpu::detail::grad_sums<nat::ops::cpu::detail::bn_identity, float>(
+          x.data(), g.data(), c, k, 0.0f, 0.0f, s, sg, sgx);
       for (std::size_t n = 0; n < s.n; ++n)
         for (std::size_t q = 0; q < s.hw; ++q) {
           const std::size_t i = (n * s.c + c) * s.hw + q;
@@ -214,4 +218,106 @@ TEST_CASE("batch_norm generic (non-AVX-512) float sums match double sums") {
       CHECK(sgx == doctest::Approx(rgx).epsilon(1e-5));
     }
   }
+}
+
+namespace {
+
+using act_list = std::vector<nat::ops::bn_activation>;
+const act_list fused_acts = {nat::ops::bn_activation::relu, nat::ops::bn_activation::relu6,
+                             nat::ops::bn_activation::hswish};
+
+template <class T>
+nat::tensor<T> separate_act(const nat::tensor<T>& z, nat::ops::bn_activation a) {
+  switch (a) {
+    case nat::ops::bn_activation::relu:
+      return nat::ops::relu(z);
+    case nat::ops::bn_activation::relu6:
+      return nat::ops::relu6(z);
+    default:
+      return nat::ops::hswish(z);
+  }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("batch_norm_act (fused) equals batch_norm then the activation, both ways", T,
+                   float, double) {
+  // float runs the AVX-512 kernels where the CPU has them, double the portable ones.
+  const double tol = std::is_same<T, float>::value ? 1e-5 : 1e-12;
+  for (const auto act : fused_acts)
+    for (const std::size_t h : {1, 3, 4, 5, 7, 14}) {
+      CAPTURE(int(act));
+      CAPTURE(h);
+      const std::size_t n = 4, c = 6;
+      // Scale 3 around 0.5: values on both sides of every kink (0, 6, ±3).
+      auto x = nat::tensor<T>::randn({n, c, h, h}, 11 + h, T(0.5), T(3)).set_requires_grad(true);
+      auto w = nat::tensor<T>::uniform({c}, 12, T(0.5), T(4)).set_requires_grad(true);
+      auto b = nat::tensor<T>::randn({c}, 13, T(0), T(2)).set_requires_grad(true);
+      auto rm = nat::tensor<T>::zeros({c}), rv = nat::tensor<T>::ones({c});
+      auto x2 = x.detach().clone().set_requires_grad(true);
+      auto w2 = w.detach().clone().set_requires_grad(true);
+      auto b2 = b.detach().clone().set_requires_grad(true);
+      auto rm2 = rm.clone(), rv2 = rv.clone();
+      auto y = nat::ops::batch_norm_act(x, w, b, rm, rv, true, act);
+      auto y2 = separate_act(nat::ops::batch_norm(x2, w2, b2, rm2, rv2, true), act);
+      CHECK(rel_error(y.to_vector(), y2.to_vector()) < tol);
+      CHECK(rel_error(rm.to_vector(), rm2.to_vector()) < tol);  // the running update is shared
+      CHECK(rel_error(rv.to_vector(), rv2.to_vector()) < tol);
+      auto gy = nat::tensor<T>::randn(y.shape(), 14);
+      nat::autograd::backward(y, gy);
+      nat::autograd::backward(y2, gy);
+      CHECK(rel_error(x.grad().to_vector(), x2.grad().to_vector()) < tol);
+      CHECK(rel_error(w.grad().to_vector(), w2.grad().to_vector()) < tol);
+      CHECK(rel_error(b.grad().to_vector(), b2.grad().to_vector()) < tol);
+    }
+}
+
+TEST_CASE("batch_norm_act gradients (double) pass finite differences; evaluation runs apart") {
+  using V = std::vector<nat::tensord>;
+  for (const auto act : fused_acts) {
+    CAPTURE(int(act));
+    check_gradients(
+        [act](const V& in) {
+          return nat::ops::batch_norm_act(in[0], in[1], in[2], nat::tensord(), nat::tensord(), true,
+                                          act);
+        },
+        {param({3, 4, 3, 3}, 1, 2.0), param({4}, 2), param({4}, 3)});
+  }
+  // Evaluation: the running statistics, then the activation.
+  auto x = nat::tensord::randn({2, 3, 2, 2}, 4, 0.0, 3.0);
+  auto rm = nat::tensord::randn({3}, 5), rv = nat::tensord::uniform({3}, 6, 0.5, 2.0);
+  auto y = nat::ops::batch_norm_act(x, nat::tensord(), nat::tensord(), rm, rv, false,
+                                    nat::ops::bn_activation::relu6);
+  for (std::size_t i = 0; i < x.numel(); ++i) {
+    const std::size_t ch = (i / 4) % 3;
+    const double z = (x.data()[i] - rm.at(ch)) / std::sqrt(rv.at(ch) + 1e-5);
+    CHECK(y.data()[i] == doctest::Approx(std::min(6.0, std::max(0.0, z))));
+  }
+}
+
+TEST_CASE("batch_norm_act: the portable float kernels match the vector ones") {
+  // Explicit template arguments pick the portable templates even on AVX-512 machines.
+  namespace d = nat::ops::cpu::detail;
+  const nat::ops::batch_norm_shape s{6, 2, 23};
+  const std::size_t total = s.n * s.c * s.hw;
+  auto x = nat::tensorf::randn({total}, 31, 0.5f, 3.0f);
+  auto g = nat::tensorf::randn({total}, 32);
+  const float sc = 1.7f, sh = -0.4f, k = x.data()[0];
+  std::vector<float> y1(total), y2(total), gx1(total), gx2(total);
+  d::normalise<d::bn_hswish, float>(x.data(), y1.data(), 0, k, sc, sh, s);
+  d::normalise<d::bn_hswish>(x.data(), y2.data(), 0, k, sc, sh, s);
+  d::grad_input<d::bn_hswish, float>(x.data(), g.data(), gx1.data(), 0, k, sc, sh, 0.3f, -0.2f,
+                                     0.1f, s);
+  d::grad_input<d::bn_hswish>(x.data(), g.data(), gx2.data(), 0, k, sc, sh, 0.3f, -0.2f, 0.1f, s);
+  double s1, s2, r1, r2;
+  d::grad_sums<d::bn_relu, float>(x.data(), g.data(), 0, k, sc, sh, s, s1, s2);
+  d::grad_sums<d::bn_relu>(x.data(), g.data(), 0, k, sc, sh, s, r1, r2);
+  for (std::size_t n = 0; n < s.n; ++n)  // channel 0 only
+    for (std::size_t q = 0; q < s.hw; ++q) {
+      const std::size_t i = n * s.c * s.hw + q;
+      CHECK(y1[i] == doctest::Approx(y2[i]).epsilon(1e-6));
+      CHECK(gx1[i] == doctest::Approx(gx2[i]).epsilon(1e-5));
+    }
+  CHECK(s1 == doctest::Approx(r1).epsilon(1e-5));
+  CHECK(s2 == doctest::Approx(r2).epsilon(1e-5));
 }

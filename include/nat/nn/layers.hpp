@@ -119,6 +119,20 @@ class batch_norm2d : public basic_module<T> {
                            running_mean.slice(0, c), running_var.slice(0, c), this->is_training(),
                            momentum_, eps_);
   }
+  /// activate(forward(x), a); in training one fused op (ops::batch_norm_act: one pass fewer over
+  /// the activations each way, no pre-activation tensor kept for the backward).
+  tensor<T> forward_act(const tensor<T>& x, activation a) {
+    if (recal_ || !this->is_training() || a == activation::none) return activate(forward(x), a);
+    const std::size_t c = x.size(1);
+    if (c > weight.numel())
+      throw shape_error("batch_norm2d: input has " + std::to_string(c) +
+                        " channels, the layer holds " + std::to_string(weight.numel()));
+    return ops::batch_norm_act(
+        x, detail::prefix(weight, {c}), detail::prefix(bias, {c}), running_mean.slice(0, c),
+        running_var.slice(0, c), true,
+        a == activation::relu ? ops::bn_activation::relu : ops::bn_activation::hswish, momentum_,
+        eps_);
+  }
   /// Starts (non-null) or ends (null) recording batch statistics instead of using running ones.
   void set_recalibration(bn_recalibration* r) { recal_ = r; }
   double momentum() const { return momentum_; }
@@ -258,8 +272,7 @@ class conv_layer : public basic_module<T> {
         throw config_error("conv_layer: elastic kernels are only supported for depthwise convs");
       y = ops::conv2d(x, detail::prefix(weight, {active_out, c}), spec_.stride, pad, 1);
     }
-    if (bn) y = bn->forward(y);
-    y = activate(y, spec_.act);
+    y = bn ? bn->forward_act(y, spec_.act) : activate(y, spec_.act);
     if (se) y = se->forward(y);
     return y;
   }

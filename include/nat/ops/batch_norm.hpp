@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nat/autograd/backward.hpp"
+#include "nat/ops/activation.hpp"
 #include "nat/ops/cpu/batch_norm.hpp"
 #include "nat/ops/detail/common.hpp"
 #include "nat/tensor/tensor.hpp"
@@ -22,19 +23,14 @@ struct batch_norm_statistics {
   tensor<T> mean, var;
 };
 
-/// Batch norm of x [N,C,H,W] or [N,C].
-///
-/// training: normalise with the batch mean and biased variance; when running_mean/running_var are
-/// defined, update them in place: r ← (1−momentum)·r + momentum·batch (running_var with the
-/// unbiased variance, count/(count−1)). Not training: normalise with the running statistics.
-/// weight/bias [C] may be undefined (no affine transform). Gradients flow to x, weight, bias.
-/// `batch`, when given in training mode, receives the batch mean and biased variance.
-template <class T>
-tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
-                     const tensor<T>& running_mean, const tensor<T>& running_var, bool training,
-                     double momentum = 0.1, double eps = 1e-5,
-                     batch_norm_statistics<T>* batch = nullptr) {
-  const char* op = "batch_norm";
+namespace detail {
+
+// The batch norm, optionally followed by an activation in the same passes (training only).
+template <class Act, class T>
+tensor<T> batch_norm(const char* op, const tensor<T>& x, const tensor<T>& weight,
+                     const tensor<T>& bias, const tensor<T>& running_mean,
+                     const tensor<T>& running_var, bool training, double momentum, double eps,
+                     batch_norm_statistics<T>* batch) {
   if (!x.defined() || (x.rank() != 4 && x.rank() != 2))
     throw shape_error(std::string(op) + ": expected input [N,C,H,W] or [N,C], got shape " +
                       to_string(x.shape()));
@@ -68,10 +64,18 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
   const tensor<T> bc = bias.defined() ? bias.contiguous() : tensor<T>();
   auto y = tensor<T>::empty(x.shape());
   auto mean = tensor<T>::empty({s.c}), invstd = tensor<T>::empty({s.c});
+  constexpr bool fused = !Act::is_identity;
+  // The affine map the fused output was computed with; its backward recomputes z from x.
+  tensor<T> scale, shift;
+  if (fused) {
+    scale = tensor<T>::empty({s.c});
+    shift = tensor<T>::empty({s.c});
+  }
   if (training) {
     auto var = tensor<T>::empty({s.c});
-    cpu::batch_norm_train_forward<T>(xc.data(), wc.data(), bc.data(), y.data(), mean.data(),
-                                     var.data(), invstd.data(), T(eps), s);
+    cpu::batch_norm_train_forward<T, Act>(xc.data(), wc.data(), bc.data(), y.data(), mean.data(),
+                                          var.data(), invstd.data(), T(eps), s, scale.data(),
+                                          shift.data());
     if (batch) {
       batch->mean = mean;
       batch->var = var;
@@ -88,6 +92,7 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
       }
     }
   } else {
+    if (fused) throw config_error(std::string(op) + ": fused activations are for training only");
     const T* rm = running_mean.data();
     const T* rv = running_var.data();
     const std::size_t sm = running_mean.strides()[0], sv = running_var.strides()[0];
@@ -100,15 +105,17 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
   }
   const bool need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad(),
              need_b = bias.defined() && bias.requires_grad();
-  auto fn = [=, xc = xc.detach(), wc = wc.detach()](const tensor<T>& gy, auto& gx) {
+  auto fn = [=, xc = xc.detach(), wc = wc.detach(), scale = scale, shift = shift](
+                const tensor<T>& gy, auto& gx) {
     // gx may take gy's buffer when autograd hands it over (the kernel reads a channel of gy
     // before writing that channel of gx).
     tensor<T> gxt = !need_x                   ? tensor<T>()
                     : gy.owns_storage_alone() ? gy
                                               : tensor<T>::empty(xc.shape());
     auto gw = tensor<T>::empty({s.c}), gb = tensor<T>::empty({s.c});
-    cpu::batch_norm_backward<T>(xc.data(), gy.data(), wc.data(), mean.data(), invstd.data(),
-                                training, gxt.data(), gw.data(), gb.data(), s);
+    cpu::batch_norm_backward<T, Act>(xc.data(), gy.data(), wc.data(), mean.data(), invstd.data(),
+                                     training, gxt.data(), gw.data(), gb.data(), s, scale.data(),
+                                     shift.data());
     if (need_x) gx[0] = gxt;
     if (need_w) gx[1] = gw;
     if (need_b) gx[2] = gb;
@@ -116,6 +123,65 @@ tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T
   // Input slots are fixed (x, weight, bias); undefined ones simply never need a gradient.
   autograd::record<T>(op, y, {x, weight, bias}, fn);
   return y;
+}
+
+}  // namespace detail
+
+/// Batch norm of x [N,C,H,W] or [N,C].
+///
+/// training: normalise with the batch mean and biased variance; when running_mean/running_var are
+/// defined, update them in place: r ← (1−momentum)·r + momentum·batch (running_var with the
+/// unbiased variance, count/(count−1)). Not training: normalise with the running statistics.
+/// weight/bias [C] may be undefined (no affine transform). Gradients flow to x, weight, bias.
+/// `batch`, when given in training mode, receives the batch mean and biased variance.
+template <class T>
+tensor<T> batch_norm(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
+                     const tensor<T>& running_mean, const tensor<T>& running_var, bool training,
+                     double momentum = 0.1, double eps = 1e-5,
+                     batch_norm_statistics<T>* batch = nullptr) {
+  return detail::batch_norm<cpu::detail::bn_identity>("batch_norm", x, weight, bias, running_mean,
+                                                      running_var, training, momentum, eps, batch);
+}
+
+/// The activation batch_norm_act applies.
+enum class bn_activation { none, relu, relu6, hswish };
+
+/// act(batch_norm(x, ...)), the pair every conv of a MobileNetV3 ends with. In training the two
+/// run as one op: the activation is applied as the normalised value is written, and the backward
+/// recomputes the pre-activation value from x instead of keeping it, so the pair reads and writes
+/// the activation tensor two times fewer in the forward and three in the backward, and holds one
+/// tensor less for the backward (docs/performance/elastic.md). Same results as the separate ops
+/// (the activation's derivative at its kinks included) up to rounding; evaluation runs them apart.
+template <class T>
+tensor<T> batch_norm_act(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
+                         const tensor<T>& running_mean, const tensor<T>& running_var, bool training,
+                         bn_activation act, double momentum = 0.1, double eps = 1e-5) {
+  if (!training || act == bn_activation::none) {
+    auto y = batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps);
+    switch (act) {
+      case bn_activation::relu:
+        return relu(y);
+      case bn_activation::relu6:
+        return relu6(y);
+      case bn_activation::hswish:
+        return hswish(y);
+      default:
+        return y;
+    }
+  }
+  const char* op = "batch_norm_act";
+  batch_norm_statistics<T>* const none = nullptr;
+  switch (act) {
+    case bn_activation::relu:
+      return detail::batch_norm<cpu::detail::bn_relu>(op, x, weight, bias, running_mean,
+                                                      running_var, true, momentum, eps, none);
+    case bn_activation::relu6:
+      return detail::batch_norm<cpu::detail::bn_relu6>(op, x, weight, bias, running_mean,
+                                                       running_var, true, momentum, eps, none);
+    default:
+      return detail::batch_norm<cpu::detail::bn_hswish>(op, x, weight, bias, running_mean,
+                                                        running_var, true, momentum, eps, none);
+  }
 }
 
 }  // namespace nat::ops

@@ -37,6 +37,61 @@ namespace detail {
 /// Independent partial sums per row: one AVX-512 register of floats (two of doubles).
 constexpr std::size_t kBnLanes = 16;
 
+// The activation a training batch norm may apply to its output z in the same pass (f), and the
+// factor the backward multiplies the incoming gradient by (grad = g·f'(z)); z is recomputed from
+// x in the backward, so it is never stored. Derivatives at the kinks are those of the separate
+// ops in nat/ops/activation.hpp (PyTorch's one-sided values).
+struct bn_identity {
+  static constexpr bool is_identity = true;
+  template <class T>
+  static T f(T z) {
+    return z;
+  }
+  template <class T>
+  static T grad(T, T g) {
+    return g;
+  }
+};
+
+struct bn_relu {
+  static constexpr bool is_identity = false;
+  template <class T>
+  static T f(T z) {
+    return z > T(0) ? z : T(0);
+  }
+  template <class T>
+  static T grad(T z, T g) {
+    return z > T(0) ? g : T(0);
+  }
+};
+
+struct bn_relu6 {
+  static constexpr bool is_identity = false;
+  template <class T>
+  static T f(T z) {
+    return z < T(0) ? T(0) : (z > T(6) ? T(6) : z);
+  }
+  template <class T>
+  static T grad(T z, T g) {
+    return (z > T(0) && z < T(6)) ? g : T(0);
+  }
+};
+
+struct bn_hswish {
+  static constexpr bool is_identity = false;
+  template <class T>
+  static T f(T z) {
+    const T t = z + T(3);
+    return z * (t < T(0) ? T(0) : (t > T(6) ? T(6) : t)) / T(6);
+  }
+  template <class T>
+  static T grad(T z, T g) {
+    if (z < T(-3)) return T(0);
+    if (z > T(3)) return g;
+    return g * ((T(2) * z + T(3)) / T(6));
+  }
+};
+
 /// Rows between two flushes of the lane partials into double: each lane then holds at most ~64
 /// terms, which bounds the float rounding of a partial to ~64·2⁻²⁴ of its block's magnitude.
 inline std::size_t bn_rows_per_flush(std::size_t hw) {
@@ -85,10 +140,11 @@ void shifted_sums(const T* x, std::size_t c, T k, const batch_norm_shape& s, dou
   }
 }
 
-/// Σ g and Σ g·(x − k) over channel c, in double.
-template <class T>
-void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shape& s, double& sg,
-               double& sgx) {
+/// Σ g' and Σ g'·(x − k) over channel c, in double, with g' = Act::grad(z, g) and
+/// z = (x − k)·scale + shift the forward's pre-activation output (unused for the identity).
+template <class Act = bn_identity, class T>
+void grad_sums(const T* x, const T* g, std::size_t c, T k, T scale, T shift,
+               const batch_norm_shape& s, double& sg, double& sgx) {
   constexpr std::size_t L = kBnLanes;
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / L * L;
   T a[L] = {}, b[L] = {};
@@ -101,13 +157,17 @@ void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shap
     const T* r = g + off;
     for (std::size_t q = 0; q < full; q += L)
       for (std::size_t l = 0; l < L; ++l) {
-        a[l] += r[q + l];
-        b[l] += r[q + l] * (p[q + l] - k);
+        const T d = p[q + l] - k;
+        const T gg = Act::grad(d * scale + shift, r[q + l]);
+        a[l] += gg;
+        b[l] += gg * d;
       }
     T ta = 0, tb = 0;  // the row's tail (< L values) goes straight into double
     for (std::size_t q = full; q < s.hw; ++q) {
-      ta += r[q];
-      tb += r[q] * (p[q] - k);
+      const T d = p[q] - k;
+      const T gg = Act::grad(d * scale + shift, r[q]);
+      ta += gg;
+      tb += gg * d;
     }
     sg += double(ta);
     sgx += double(tb);
@@ -123,26 +183,29 @@ void grad_sums(const T* x, const T* g, std::size_t c, T k, const batch_norm_shap
   }
 }
 
-/// y = (x − k)·scale + shift over channel c.
-template <class T>
+/// y = Act((x − k)·scale + shift) over channel c.
+template <class Act = bn_identity, class T>
 void normalise(const T* x, T* y, std::size_t c, T k, T scale, T shift, const batch_norm_shape& s) {
   for (std::size_t n = 0; n < s.n; ++n) {
     const T* p = x + (n * s.c + c) * s.hw;
     T* o = y + (n * s.c + c) * s.hw;
-    for (std::size_t q = 0; q < s.hw; ++q) o[q] = (p[q] - k) * scale + shift;
+    for (std::size_t q = 0; q < s.hw; ++q) o[q] = Act::f((p[q] - k) * scale + shift);
   }
 }
 
-/// gx = a·g + c1·(x − k) + c0 over channel c.
-template <class T>
-void grad_input(const T* x, const T* g, T* gx, std::size_t c, T k, T a, T c1, T c0,
-                const batch_norm_shape& s) {
+/// gx = a·g' + c1·(x − k) + c0 over channel c, g' as in grad_sums.
+template <class Act = bn_identity, class T>
+void grad_input(const T* x, const T* g, T* gx, std::size_t c, T k, T scale, T shift, T a, T c1,
+                T c0, const batch_norm_shape& s) {
   for (std::size_t n = 0; n < s.n; ++n) {
     const std::size_t off = (n * s.c + c) * s.hw;
     const T* p = x + off;
     const T* r = g + off;
     T* o = gx + off;
-    for (std::size_t q = 0; q < s.hw; ++q) o[q] = a * r[q] + c1 * (p[q] - k) + c0;
+    for (std::size_t q = 0; q < s.hw; ++q) {
+      const T d = p[q] - k;
+      o[q] = a * Act::grad(d * scale + shift, r[q]) + c1 * d + c0;
+    }
   }
 }
 
@@ -154,9 +217,18 @@ void grad_input(const T* x, const T* g, T* gx, std::size_t c, T k, T a, T c1, T 
 // acc (8 doubles) += the 16 float lanes of v.
 inline __m512d bn_widen_add(__m512d acc, __m512 v) {
   const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-  const __m512d hi =
-      _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  // The high half by a lane shuffle: GCC 12 warns (falsely) about extractf64x4's undefined
+  // pass-through operand once this is inlined into some callers.
+  const __m512d hi = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, 0xEE)));
   return _mm512_add_pd(acc, _mm512_add_pd(lo, hi));
+}
+
+// Σ of the 8 lanes. Not _mm512_reduce_add_pd: GCC 12 warns (falsely) about the undefined
+// pass-through operand of the extractf64x4 inside it once inlined into some callers.
+inline double bn_hsum(__m512d v) {
+  alignas(64) double t[8];
+  _mm512_store_pd(t, v);
+  return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
 }
 
 // Rows ahead to prefetch: at least ~1 kB ahead, so short rows (4x4 maps: one line) still hide
@@ -216,18 +288,57 @@ inline void shifted_sums(const float* x, std::size_t c, float k, const batch_nor
       rows = 0;
     }
   }
-  s1 = _mm512_reduce_add_pd(da);
-  s2 = _mm512_reduce_add_pd(db);
+  s1 = bn_hsum(da);
+  s2 = bn_hsum(db);
 }
 
-inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
-                      const batch_norm_shape& s, double& sg, double& sgx) {
+// The activations on 16 lanes, with the scalar versions' semantics (NaN included). Constants
+// are multiplied by 1/6 rather than divided (within an ulp of the separate ops).
+inline __m512 bn_vf(bn_identity, __m512 z) { return z; }
+inline __m512 bn_vgrad(bn_identity, __m512, __m512 g) { return g; }
+inline __m512 bn_vf(bn_relu, __m512 z) {
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), z);
+}
+inline __m512 bn_vgrad(bn_relu, __m512 z, __m512 g) {
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), g);
+}
+inline __m512 bn_clamp6(__m512 t) {
+  const __m512 r = _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(t, _mm512_setzero_ps(), _CMP_LT_OQ),
+                                      _mm512_setzero_ps());
+  const __m512 six = _mm512_set1_ps(6.0f);
+  return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(t, six, _CMP_GT_OQ), six);
+}
+inline __m512 bn_vf(bn_relu6, __m512 z) { return bn_clamp6(z); }
+inline __m512 bn_vgrad(bn_relu6, __m512 z, __m512 g) {
+  const __mmask16 in = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(z, _mm512_set1_ps(6.0f), _CMP_LT_OQ);
+  return _mm512_maskz_mov_ps(in, g);
+}
+inline __m512 bn_vf(bn_hswish, __m512 z) {
+  const __m512 t = bn_clamp6(_mm512_add_ps(z, _mm512_set1_ps(3.0f)));
+  return _mm512_mul_ps(_mm512_mul_ps(z, t), _mm512_set1_ps(1.0f / 6.0f));
+}
+inline __m512 bn_vgrad(bn_hswish, __m512 z, __m512 g) {
+  const __m512 mid =
+      _mm512_mul_ps(g, _mm512_mul_ps(_mm512_fmadd_ps(_mm512_set1_ps(2.0f), z, _mm512_set1_ps(3.0f)),
+                                     _mm512_set1_ps(1.0f / 6.0f)));
+  const __m512 r =
+      _mm512_mask_mov_ps(mid, _mm512_cmp_ps_mask(z, _mm512_set1_ps(3.0f), _CMP_GT_OQ), g);
+  return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(z, _mm512_set1_ps(-3.0f), _CMP_LT_OQ),
+                            _mm512_setzero_ps());
+}
+
+template <class Act>
+void grad_sums(const float* x, const float* g, std::size_t c, float k, float scale, float shift,
+               const batch_norm_shape& s, double& sg, double& sgx) {
   const std::size_t flush = bn_rows_per_flush(s.hw), full = s.hw / 16 * 16;
   const std::size_t ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
-  const __m512 vk = _mm512_set1_ps(k);
+  const __m512 vk = _mm512_set1_ps(k), vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(shift);
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
   __m512d da = _mm512_setzero_pd(), db = da;
+  // g' for 16 lanes; the pre-activation is dead code for the identity.
+  auto gp = [&](__m512 d, __m512 gv) { return bn_vgrad(Act{}, _mm512_fmadd_ps(d, vs, vb), gv); };
   std::size_t rows = 0;
   for (std::size_t n = 0; n < s.n; ++n) {
     const std::size_t off = (n * s.c + c) * s.hw;
@@ -239,21 +350,26 @@ inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
     }
     std::size_t q = 0;
     for (; q + 32 <= full; q += 32) {
-      const __m512 g0 = _mm512_loadu_ps(r + q), g1 = _mm512_loadu_ps(r + q + 16);
+      const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(p + q), vk);
+      const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(p + q + 16), vk);
+      const __m512 g0 = gp(d0, _mm512_loadu_ps(r + q)), g1 = gp(d1, _mm512_loadu_ps(r + q + 16));
       a0 = _mm512_add_ps(a0, g0);
       a1 = _mm512_add_ps(a1, g1);
-      b0 = _mm512_fmadd_ps(g0, _mm512_sub_ps(_mm512_loadu_ps(p + q), vk), b0);
-      b1 = _mm512_fmadd_ps(g1, _mm512_sub_ps(_mm512_loadu_ps(p + q + 16), vk), b1);
+      b0 = _mm512_fmadd_ps(g0, d0, b0);
+      b1 = _mm512_fmadd_ps(g1, d1, b1);
     }
     if (q < full) {
-      const __m512 g0 = _mm512_loadu_ps(r + q);
+      const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(p + q), vk);
+      const __m512 g0 = gp(d0, _mm512_loadu_ps(r + q));
       a0 = _mm512_add_ps(a0, g0);
-      b0 = _mm512_fmadd_ps(g0, _mm512_sub_ps(_mm512_loadu_ps(p + q), vk), b0);
+      b0 = _mm512_fmadd_ps(g0, d0, b0);
     }
     if (tail) {
-      const __m512 g1 = _mm512_maskz_loadu_ps(tail, r + full);
+      // Masked-off lanes: g = 0 stays 0 through every activation's gradient.
+      const __m512 d1 = _mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, p + full), vk);
+      const __m512 g1 = _mm512_maskz_mov_ps(tail, gp(d1, _mm512_maskz_loadu_ps(tail, r + full)));
       a1 = _mm512_add_ps(a1, g1);
-      b1 = _mm512_fmadd_ps(g1, _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, p + full), vk), b1);
+      b1 = _mm512_fmadd_ps(g1, d1, b1);
     }
     if (++rows == flush || n + 1 == s.n) {
       da = bn_widen_add(da, _mm512_add_ps(a0, a1));
@@ -262,36 +378,37 @@ inline void grad_sums(const float* x, const float* g, std::size_t c, float k,
       rows = 0;
     }
   }
-  sg = _mm512_reduce_add_pd(da);
-  sgx = _mm512_reduce_add_pd(db);
+  sg = bn_hsum(da);
+  sgx = bn_hsum(db);
 }
 
-inline void normalise(const float* x, float* y, std::size_t c, float k, float scale, float shift,
-                      const batch_norm_shape& s) {
+template <class Act>
+void normalise(const float* x, float* y, std::size_t c, float k, float scale, float shift,
+               const batch_norm_shape& s) {
   const std::size_t full = s.hw / 16 * 16, ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
   const __m512 vk = _mm512_set1_ps(k), vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(shift);
+  auto f = [&](__m512 xv) { return bn_vf(Act{}, _mm512_fmadd_ps(_mm512_sub_ps(xv, vk), vs, vb)); };
   for (std::size_t n = 0; n < s.n; ++n) {
     const float* p = x + (n * s.c + c) * s.hw;
     float* o = y + (n * s.c + c) * s.hw;
     if (n + ahead < s.n) bn_prefetch_row_for_write(o + ahead * s.c * s.hw, s.hw);
-    for (std::size_t q = 0; q < full; q += 16)
-      _mm512_storeu_ps(o + q, _mm512_fmadd_ps(_mm512_sub_ps(_mm512_loadu_ps(p + q), vk), vs, vb));
-    if (tail)
-      _mm512_mask_storeu_ps(
-          o + full, tail,
-          _mm512_fmadd_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, p + full), vk), vs, vb));
+    for (std::size_t q = 0; q < full; q += 16) _mm512_storeu_ps(o + q, f(_mm512_loadu_ps(p + q)));
+    if (tail) _mm512_mask_storeu_ps(o + full, tail, f(_mm512_maskz_loadu_ps(tail, p + full)));
   }
 }
 
-inline void grad_input(const float* x, const float* g, float* gx, std::size_t c, float k, float a,
-                       float c1, float c0, const batch_norm_shape& s) {
+template <class Act>
+void grad_input(const float* x, const float* g, float* gx, std::size_t c, float k, float scale,
+                float shift, float a, float c1, float c0, const batch_norm_shape& s) {
   const std::size_t full = s.hw / 16 * 16, ahead = bn_prefetch_rows(s.hw);
   const __mmask16 tail = __mmask16((1u << (s.hw - full)) - 1u);
-  const __m512 vk = _mm512_set1_ps(k), va = _mm512_set1_ps(a), v1 = _mm512_set1_ps(c1),
-               v0 = _mm512_set1_ps(c0);
+  const __m512 vk = _mm512_set1_ps(k), vs = _mm512_set1_ps(scale), vb = _mm512_set1_ps(shift),
+               va = _mm512_set1_ps(a), v1 = _mm512_set1_ps(c1), v0 = _mm512_set1_ps(c0);
   auto f = [&](__m512 xv, __m512 gv) {
-    return _mm512_fmadd_ps(va, gv, _mm512_fmadd_ps(v1, _mm512_sub_ps(xv, vk), v0));
+    const __m512 d = _mm512_sub_ps(xv, vk);
+    const __m512 gg = bn_vgrad(Act{}, _mm512_fmadd_ps(d, vs, vb), gv);
+    return _mm512_fmadd_ps(va, gg, _mm512_fmadd_ps(v1, d, v0));
   };
   for (std::size_t n = 0; n < s.n; ++n) {
     const std::size_t off = (n * s.c + c) * s.hw;
@@ -318,10 +435,13 @@ inline std::size_t bn_channel_grain(const batch_norm_shape& s) {
 }  // namespace detail
 
 /// Training forward: batch mean and biased variance per channel (written to mean, var), then
-/// y = (x − mean)·invstd·w + b (w, b may be null: 1 and 0); invstd[c] = 1/sqrt(var + eps).
-template <class T>
+/// y = Act((x − mean)·invstd·w + b) (w, b may be null: 1 and 0); invstd[c] = 1/sqrt(var + eps).
+/// `scale`, `shift` (may be null) receive the per-channel affine map the output was computed
+/// with, y = Act((x − x[c, first])·scale + shift): the fused backward recomputes z from them.
+template <class T, class Act = detail::bn_identity>
 void batch_norm_train_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* var, T* invstd,
-                              T eps, const batch_norm_shape& s) {
+                              T eps, const batch_norm_shape& s, T* scale = nullptr,
+                              T* shift = nullptr) {
   if (s.count() == 0) return;
   const double cnt = double(s.count());
   nat::parallel_for(0, s.c, detail::bn_channel_grain(s), [&](std::size_t lo, std::size_t hi) {
@@ -337,7 +457,10 @@ void batch_norm_train_forward(const T* x, const T* w, const T* b, T* y, T* mean,
       invstd[c] = T(is);
       // y = (x − k)·scale + (b − dm·scale): x − k is exact near k, so no cancellation.
       const double sc = is * (w ? double(w[c]) : 1.0);
-      detail::normalise(x, y, c, k, T(sc), T((b ? double(b[c]) : 0.0) - dm * sc), s);
+      const T tsc = T(sc), tsh = T((b ? double(b[c]) : 0.0) - dm * sc);
+      if (scale) scale[c] = tsc;
+      if (shift) shift[c] = tsh;
+      detail::normalise<Act>(x, y, c, k, tsc, tsh, s);
     }
   });
 }
@@ -362,18 +485,21 @@ void batch_norm_apply(const T* x, const T* w, const T* b, const T* mean, const T
 
 /// Backward. training: batch statistics (gradient through mean and var); else constant
 /// statistics. gx (may be null, or gy itself: computed in place), gw, gb (may be null) are
-/// overwritten.
-template <class T>
+/// overwritten. With an activation (training only), gy is the gradient of Act's output and
+/// `scale`/`shift` are the forward's (batch_norm_train_forward).
+template <class T, class Act = detail::bn_identity>
 void batch_norm_backward(const T* x, const T* gy, const T* w, const T* mean, const T* invstd,
-                         bool training, T* gx, T* gw, T* gb, const batch_norm_shape& s) {
+                         bool training, T* gx, T* gw, T* gb, const batch_norm_shape& s,
+                         const T* scale = nullptr, const T* shift = nullptr) {
   if (s.count() == 0) return;
   const double cnt = double(s.count());
   nat::parallel_for(0, s.c, detail::bn_channel_grain(s), [&](std::size_t lo, std::size_t hi) {
     for (std::size_t c = lo; c < hi; ++c) {
       const T k = x[c * s.hw];  // shift, as in the forward
       const double is = invstd[c], dm = double(mean[c]) - double(k);
-      double sg, sgk;  // Σ gy, Σ gy·(x − k)
-      detail::grad_sums(x, gy, c, k, s, sg, sgk);
+      const T sc = scale ? scale[c] : T(0), sh = shift ? shift[c] : T(0);
+      double sg, sgk;  // Σ gz, Σ gz·(x − k), gz the gradient of the pre-activation output
+      detail::grad_sums<Act>(x, gy, c, k, sc, sh, s, sg, sgk);
       const double sgx = (sgk - dm * sg) * is;  // Σ gy·xhat
       if (gw) gw[c] = T(sgx);
       if (gb) gb[c] = T(sg);
@@ -383,7 +509,8 @@ void batch_norm_backward(const T* x, const T* gy, const T* w, const T* mean, con
       // As gx = a·gy + c1·(x − k) + c0, with xhat = ((x − k) − dm)·is.
       const double a = wc * is;
       const double k2 = training ? sg / cnt : 0.0, k3 = training ? sgx / cnt : 0.0;
-      detail::grad_input(x, gy, gx, c, k, T(a), T(-a * k3 * is), T(-a * k2 + a * k3 * is * dm), s);
+      detail::grad_input<Act>(x, gy, gx, c, k, sc, sh, T(a), T(-a * k3 * is),
+                              T(-a * k2 + a * k3 * is * dm), s);
     }
   });
 }
