@@ -97,12 +97,152 @@ void unpack_samples(const T* src, std::size_t nb, std::size_t rows, std::size_t 
       copy_row(src + r * cols + b * hw, hw, dst + b * sample_stride + r * hw);
 }
 
+#if defined(__AVX512F__)
+// Direct pointwise kernel for the small maps (hw < 256) of a supernet's later stages: out[o, q] =
+// Σ_k A(o, k)·in[k, q], with A(o, k) = a[o·sa + k·sk] (the weight or its transpose, read in
+// place). A tile of R output rows × V vectors of 16 pixels stays in registers while k runs over
+// the input channels: each input row is read once per row tile, straight from the sample (L1/L2-
+// resident at these sizes), and each output element is stored once. The packed GEMM path it
+// replaces copies every input and output twice (pack, unpack), zeroes the output and lets Eigen
+// pack the input again (docs/performance/elastic.md). Summation order is fixed (k ascending), so
+// results do not depend on the thread count.
+//
+// The V vectors are columns of one sample (x[v] + k·hw) or, for maps of at most 16 pixels, the
+// same pixels of V samples; m[v] masks each vector's lanes (partial rows, small maps).
+template <std::size_t R, std::size_t V>
+inline void pointwise_tile(const float* a, std::size_t sa, std::size_t sk, std::size_t k_len,
+                           const float* const* x, float* const* out, const __mmask16* m,
+                           std::size_t hw) {
+  __m512 acc[R][V];
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::size_t k = 0; k < k_len; ++k) {
+    __m512 xv[V];
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) xv[v] = _mm512_maskz_loadu_ps(m[v], x[v] + k * hw);
+    const float* ak = a + k * sk;
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r) {
+      const __m512 w = _mm512_set1_ps(ak[r * sa]);
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(w, xv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) _mm512_mask_storeu_ps(out[v] + r * hw, m[v], acc[r][v]);
+}
+
+// All rows for one set of V vectors: tiles of R rows (R·V ≤ 24 accumulators, leaving registers
+// for the V inputs and the broadcast weight), then single rows.
+template <std::size_t R, std::size_t V>
+inline void pointwise_rows(const float* a, std::size_t sa, std::size_t sk, std::size_t rows,
+                           std::size_t k_len, const float* const* x, float* const* out,
+                           const __mmask16* m, std::size_t hw) {
+  float* o[V];
+  std::size_t r = 0;
+  for (; r + R <= rows; r += R) {
+    for (std::size_t v = 0; v < V; ++v) o[v] = out[v] + r * hw;
+    pointwise_tile<R, V>(a + r * sa, sa, sk, k_len, x, o, m, hw);
+  }
+  for (; r < rows; ++r) {
+    for (std::size_t v = 0; v < V; ++v) o[v] = out[v] + r * hw;
+    pointwise_tile<1, V>(a + r * sa, sa, sk, k_len, x, o, m, hw);
+  }
+}
+
+template <std::size_t V>
+inline void pointwise_rows_for(const float* a, std::size_t sa, std::size_t sk, std::size_t rows,
+                               std::size_t k_len, const float* const* x, float* const* out,
+                               const __mmask16* m, std::size_t hw) {
+  constexpr std::size_t R = V == 1 ? 16 : (V == 4 ? 6 : 8);
+  pointwise_rows<R, V>(a, sa, sk, rows, k_len, x, out, m, hw);
+}
+
+inline void pointwise_rows_any(std::size_t v, const float* a, std::size_t sa, std::size_t sk,
+                               std::size_t rows, std::size_t k_len, const float* const* x,
+                               float* const* out, const __mmask16* m, std::size_t hw) {
+  switch (v) {
+    case 4:
+      return pointwise_rows_for<4>(a, sa, sk, rows, k_len, x, out, m, hw);
+    case 3:
+      return pointwise_rows_for<3>(a, sa, sk, rows, k_len, x, out, m, hw);
+    case 2:
+      return pointwise_rows_for<2>(a, sa, sk, rows, k_len, x, out, m, hw);
+    default:
+      return pointwise_rows_for<1>(a, sa, sk, rows, k_len, x, out, m, hw);
+  }
+}
+
+// Samples [s0, s1) of out [n, rows, hw] = A [rows, k_len] · in [n, k_len, hw].
+inline void pointwise_direct(const float* a, std::size_t sa, std::size_t sk, std::size_t rows,
+                             std::size_t k_len, const float* in, std::size_t hw, float* out,
+                             std::size_t s0, std::size_t s1) {
+  const float* x[4];
+  float* o[4];
+  __mmask16 m[4];
+  if (hw <= 16) {  // one vector per sample: up to 4 samples side by side
+    const __mmask16 mask = __mmask16(hw == 16 ? 0xFFFFu : (1u << hw) - 1u);
+    for (std::size_t i = s0; i < s1; i += 4) {
+      const std::size_t v = std::min<std::size_t>(4, s1 - i);
+      for (std::size_t j = 0; j < v; ++j) {
+        x[j] = in + (i + j) * k_len * hw;
+        o[j] = out + (i + j) * rows * hw;
+        m[j] = mask;
+      }
+      pointwise_rows_any(v, a, sa, sk, rows, k_len, x, o, m, hw);
+    }
+    return;
+  }
+  for (std::size_t i = s0; i < s1; ++i)
+    for (std::size_t q0 = 0; q0 < hw; q0 += 64) {  // chunks of up to 4 vectors of one sample
+      const std::size_t left = std::min<std::size_t>(64, hw - q0), v = (left + 15) / 16;
+      for (std::size_t j = 0; j < v; ++j) {
+        const std::size_t len = std::min<std::size_t>(16, left - 16 * j);
+        x[j] = in + i * k_len * hw + q0 + 16 * j;
+        o[j] = out + i * rows * hw + q0 + 16 * j;
+        m[j] = __mmask16(len == 16 ? 0xFFFFu : (1u << len) - 1u);
+      }
+      pointwise_rows_any(v, a, sa, sk, rows, k_len, x, o, m, hw);
+    }
+}
+
+// The direct kernel over a batch, in tasks of 4 samples. Returns false where it does not apply.
+template <class T>
+bool pointwise_apply_direct(const T*, const T*, bool, T*, std::size_t, std::size_t, std::size_t,
+                            std::size_t) {
+  return false;
+}
+inline bool pointwise_apply_direct(const float* in, const float* w, bool trans, float* out,
+                                   std::size_t n, std::size_t rows_in, std::size_t rows_out,
+                                   std::size_t hw) {
+  if (hw >= 256 || hw == 0) return false;  // one Eigen GEMM per sample is as good there
+  // A(o, k): w[o, k] for the forward (w [rows_out, rows_in]); wᵀ for the input gradient.
+  const std::size_t sa = trans ? 1 : rows_in, sk = trans ? rows_out : 1;
+  // Tasks of 4 samples, so that maps of <= 16 pixels always fill a 4-sample tile.
+  nat::parallel_for(0, (n + 3) / 4, 1, [&](std::size_t lo, std::size_t hi) {
+    pointwise_direct(w, sa, sk, rows_out, rows_in, in, hw, out, 4 * lo, std::min(n, 4 * hi));
+  });
+  return true;
+}
+#else
+template <class T>
+bool pointwise_apply_direct(const T*, const T*, bool, T*, std::size_t, std::size_t, std::size_t,
+                            std::size_t) {
+  return false;
+}
+#endif
+
 // Pointwise (1x1, stride 1, no padding, groups 1) forward or input gradient:
 // out[n] = op(w) · in[n] with op(w) = w [rows_out, rows_in] or, when trans, wᵀ for w [rows_in,
 // rows_out]; samples packed pointwise_pack(hw) at a time.
 template <class T>
 void pointwise_apply(const T* in, const T* w, bool trans, T* out, std::size_t n,
                      std::size_t rows_in, std::size_t rows_out, std::size_t hw) {
+  if (pointwise_apply_direct(in, w, trans, out, n, rows_in, rows_out, hw)) return;
   const std::size_t pack =
       std::min(pointwise_pack(hw, rows_out, rows_in), std::max<std::size_t>(n, 1));
   const std::size_t blocks = (n + pack - 1) / pack;
