@@ -135,6 +135,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--memory-format", choices=["channels_last", "nchw"], default="channels_last",
+                    help="activation layout (channels_last: PyTorch's faster one on this CPU, "
+                         "docs/performance/elastic.md)")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="run only the first N epochs of the --epochs schedule (a side-by-side "
                          "throughput and learning-curve check when the whole run does not fit)")
@@ -159,6 +162,8 @@ def main():
     body = build(k, e, d)
     net = nn.Sequential(*list(body)[:-1], nn.Dropout(0.1), body[-1])  # the preset's dropout
     ofa_init(net, gen)
+    fmt = torch.channels_last if args.memory_format == "channels_last" else torch.contiguous_format
+    net = net.to(memory_format=fmt)
     decay = [p for p in net.parameters() if p.ndim > 1]
     no_decay = [p for p in net.parameters() if p.ndim <= 1]  # BN parameters and biases
     opt = torch.optim.SGD([{"params": decay, "weight_decay": 4e-5},
@@ -176,7 +181,8 @@ def main():
         return 0.5 * args.lr * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
     n_params = sum(p.numel() for p in net.parameters())
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.subnet} subnet "
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.memory_format}, "
+          f"{args.subnet} subnet "
           f"(kernel {k}, expand {e}, depth {d}), {n_params} params, r={args.resolution}, "
           f"{len(y_train)} training / {len(val_idx)} validation images, {per_epoch} steps/epoch",
           flush=True)
@@ -189,7 +195,7 @@ def main():
         loss_sum, correct, seen = 0.0, 0, 0
         for s in range(per_epoch):
             idx = order[s * args.batch:(s + 1) * args.batch]
-            x = augment(x_train[idx], mean, std, args.resolution, gen)
+            x = augment(x_train[idx], mean, std, args.resolution, gen).contiguous(memory_format=fmt)
             y = y_train[idx]
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
@@ -215,7 +221,7 @@ def main():
            if len(val_idx) else None)
     test = evaluate(net, x_test, y_test, mean, std, args.resolution)
     summary = {"subnet": args.subnet, "val_top1": val, "test_top1": test, "epochs": args.epochs,
-               "epochs_run": run_epochs,
+               "epochs_run": run_epochs, "memory_format": args.memory_format,
                "wall_s": train_s, "images_per_s": images / train_s if train_s > 0 else 0.0,
                "params": n_params, "threads": torch.get_num_threads(), "per_epoch": epochs}
     print(f"{args.subnet}: {run_epochs} of {args.epochs} epochs in {train_s:.1f} s "
