@@ -31,7 +31,8 @@ const std::vector<option> train_options = {
     {"epochs-supernet", "N", "phase 3: epochs of the whole supernet (default 20)"},
     {"largest-from", "DIR",
      "skip phase 1: start from a finished `nat train --subnet largest` run in DIR (same "
-     "--dataset, --preset and --seed; its --val-images equal to --holdout)"},
+     "--dataset, --preset and --seed; its --val-images equal to --holdout). That run trained at "
+     "one resolution, so the teacher knows only that one: expect weaker subnets at the others"},
     {"batch", "N", "batch size (default 128)"},
     {"lr", "X", "peak learning rate of phase 1 (default 0.1)"},
     {"lr-supernet", "X", "peak learning rate of phase 3 (default 0.05)"},
