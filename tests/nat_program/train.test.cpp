@@ -308,9 +308,8 @@ TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet lar
     CHECK(r.rc == 2);
     CHECK(lines(r.err) == 1);
     CHECK(!nat::file_exists(out));
+    if (bad == " --holdout 8") CHECK(r.err.find("val_images") != std::string::npos);
   }
-  const auto mismatch = run_nat(common + " --holdout 8", tmp);
-  CHECK(mismatch.err.find("val_images") != std::string::npos);
   // A negligible phase-3 learning rate leaves the stem (never permuted by channel sorting) as
   // phase 1 left it: the weights came from the run, not from a fresh initialisation.
   const auto r = run_nat(common + " --holdout 16 --lr-supernet 1e-12 --json", tmp);

@@ -110,28 +110,15 @@ class batch_norm2d : public basic_module<T> {
       recal_->weight += n;
       return y;
     }
-    // The shared nat::ops kernel; prefix views of the running statistics are updated in place.
-    const std::size_t c = x.size(1);
-    if (c > weight.numel())
-      throw shape_error("batch_norm2d: input has " + std::to_string(c) +
-                        " channels, the layer holds " + std::to_string(weight.numel()));
-    return ops::batch_norm(x, detail::prefix(weight, {c}), detail::prefix(bias, {c}),
-                           running_mean.slice(0, c), running_var.slice(0, c), this->is_training(),
-                           momentum_, eps_);
+    return normalise(x, ops::bn_activation::none);
   }
   /// activate(forward(x), a); in training one fused op (ops::batch_norm_act: one pass fewer over
   /// the activations each way, no pre-activation tensor kept for the backward).
   tensor<T> forward_act(const tensor<T>& x, activation a) {
-    if (recal_ || !this->is_training() || a == activation::none) return activate(forward(x), a);
-    const std::size_t c = x.size(1);
-    if (c > weight.numel())
-      throw shape_error("batch_norm2d: input has " + std::to_string(c) +
-                        " channels, the layer holds " + std::to_string(weight.numel()));
-    return ops::batch_norm_act(
-        x, detail::prefix(weight, {c}), detail::prefix(bias, {c}), running_mean.slice(0, c),
-        running_var.slice(0, c), true,
-        a == activation::relu ? ops::bn_activation::relu : ops::bn_activation::hswish, momentum_,
-        eps_);
+    if (recal_) return activate(forward(x), a);
+    return normalise(x, a == activation::relu     ? ops::bn_activation::relu
+                        : a == activation::hswish ? ops::bn_activation::hswish
+                                                  : ops::bn_activation::none);
   }
   /// Starts (non-null) or ends (null) recording batch statistics instead of using running ones.
   void set_recalibration(bn_recalibration* r) { recal_ = r; }
@@ -139,6 +126,18 @@ class batch_norm2d : public basic_module<T> {
   double eps() const { return eps_; }
 
  private:
+  // The shared nat::ops kernel on the first C entries; prefix views of the running statistics
+  // are updated in place. batch_norm_act runs plain batch norm (then the activation) in eval.
+  tensor<T> normalise(const tensor<T>& x, ops::bn_activation a) {
+    const std::size_t c = x.size(1);
+    if (c > weight.numel())
+      throw shape_error("batch_norm2d: input has " + std::to_string(c) +
+                        " channels, the layer holds " + std::to_string(weight.numel()));
+    return ops::batch_norm_act(x, detail::prefix(weight, {c}), detail::prefix(bias, {c}),
+                               running_mean.slice(0, c), running_var.slice(0, c),
+                               this->is_training(), a, momentum_, eps_);
+  }
+
   double momentum_, eps_;
   bn_recalibration* recal_ = nullptr;
 };

@@ -97,6 +97,13 @@ void unpack_samples(const T* src, std::size_t nb, std::size_t rows, std::size_t 
       copy_row(src + r * cols + b * hw, hw, dst + b * sample_stride + r * hw);
 }
 
+// The direct pointwise kernel below (float, AVX-512) or, for other types and CPUs, not applicable.
+template <class T>
+bool pointwise_apply_direct(const T*, const T*, bool, T*, std::size_t, std::size_t, std::size_t,
+                            std::size_t) {
+  return false;
+}
+
 #if defined(__AVX512F__)
 // Direct pointwise kernel for the small maps (hw < 256) of a supernet's later stages: out[o, q] =
 // Σ_k A(o, k)·in[k, q], with A(o, k) = a[o·sa + k·sk] (the weight or its transpose, read in
@@ -211,11 +218,6 @@ inline void pointwise_direct(const float* a, std::size_t sa, std::size_t sk, std
 }
 
 // The direct kernel over a batch, in tasks of 4 samples. Returns false where it does not apply.
-template <class T>
-bool pointwise_apply_direct(const T*, const T*, bool, T*, std::size_t, std::size_t, std::size_t,
-                            std::size_t) {
-  return false;
-}
 inline bool pointwise_apply_direct(const float* in, const float* w, bool trans, float* out,
                                    std::size_t n, std::size_t rows_in, std::size_t rows_out,
                                    std::size_t hw) {
@@ -227,12 +229,6 @@ inline bool pointwise_apply_direct(const float* in, const float* w, bool trans, 
     pointwise_direct(w, sa, sk, rows_out, rows_in, in, hw, out, 4 * lo, std::min(n, 4 * hi));
   });
   return true;
-}
-#else
-template <class T>
-bool pointwise_apply_direct(const T*, const T*, bool, T*, std::size_t, std::size_t, std::size_t,
-                            std::size_t) {
-  return false;
 }
 #endif
 
