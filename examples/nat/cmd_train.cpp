@@ -2,7 +2,9 @@
 // the baseline NAT's searched and transferred subnets are compared with (issues #5 and #8). The
 // subnet is trained inside a fresh supernet with every step on that one subnet, so the network is
 // literally the architecture NAT searches (same layers, same OFA initialisation, same weight names)
-// and is exported the same way, ready for `nat evaluate --subnet`.
+// and is exported the same way, ready for `nat evaluate --subnet`. With --init the same training
+// starts from a supernet's weights: a searched subnet fine-tuned, the other side of that
+// comparison.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include "nat/data/split.hpp"
 #include "nat/elastic/count.hpp"
 #include "nat/elastic/supernet.hpp"
+#include "nat/io/safetensors.hpp"
 #include "nat/train/evaluate.hpp"
 #include "nat/train/trainer.hpp"
 #include "nat/transfer/subnet_export.hpp"
@@ -34,6 +37,7 @@ const std::vector<option> train_options = {
     {"dataset", "NAME", "fashion-mnist (default), digits, or idx:DIR"},
     {"data", "PATH", "dataset location (default: the Debian package's)"},
     {"preset", "P", "supernet layout: mbv3_small (default), ofa_mbv3_w10, ofa_mbv3_w12"},
+    {"init", "FILE", "start from these supernet weights instead of fresh ones (fine-tuning)"},
     {"epochs", "N", "training epochs (default 10)"},
     {"batch", "N", "batch size (default 128)"},
     {"lr", "X", "peak learning rate (default 0.1)"},
@@ -50,16 +54,23 @@ const std::vector<option> train_options = {
 
 const char* const train_description =
     "Trains ONE fixed subnet from freshly initialised weights as an ordinary network and reports\n"
-    "its top-1 on the validation and test splits: the from-scratch baseline for NAT's subnets.\n\n"
+    "its top-1 on the validation and test splits: the from-scratch baseline for NAT's subnets.\n"
+    "With --init, the same training starts from a supernet's weights instead: NAT's inherited\n"
+    "weights fine-tuned (nat_spec.md 8: inherited and fine-tuned accuracy are different "
+    "claims).\n\n"
     "  nat train --subnet largest --dataset fashion-mnist --epochs 10\n"
-    "  nat train --subnet 01011203200562076009771 --dataset digits --out runs/digits-scratch\n\n"
+    "  nat train --subnet 01011203200562076009771 --dataset digits --out runs/digits-scratch\n"
+    "  nat train --subnet runs/latest/subnets/36 --dataset digits --init "
+    "runs/latest/supernet/supernet.safetensors\n\n"
     "--subnet takes a NAT encoding (23 digits), {\"r\",\"w\",\"ks\",\"e\",\"d\"} JSON, a file "
     "holding it\nor an exported subnet's directory, or a keyword (below).\n\n"
     "The subnet is trained inside a fresh supernet of --preset with every step on that subnet, so\n"
     "it is exactly the architecture NAT searches (a kernel below the largest keeps OFA's form: a\n"
     "centre crop of the largest kernel times a learned transform). Keywords: largest (kernel 7,\n"
     "expand 6, depth 4), smallest (3, 3, 2) and mid (every choice list's middle value: kernel 5,\n"
-    "expand 4, depth 3), all at the preset's lowest resolution (28 px for mbv3_small).\n\n"
+    "expand 4, depth 3), all at the preset's lowest resolution (28 px for mbv3_small). --init\n"
+    "takes a supernet file of the same --preset and class count (`nat train-supernet`'s output, a\n"
+    "search run's supernet/supernet.safetensors) or a nat train run's train.ckpt.\n\n"
     "Recipe (train-supernet's phase 1 at one resolution): SGD with Nesterov momentum 0.9, weight\n"
     "decay 4e-5 (none on BN and biases), cosine learning rate with one epoch of linear warm-up\n"
     "(none for a 1-epoch run), label smoothing 0.1, classifier dropout of the preset, batches of\n"
@@ -79,6 +90,7 @@ struct train_settings {
   std::string data;
   std::string preset = "mbv3_small";
   nat::subnet_config subnet;
+  std::string init;  ///< supernet weights to start from; empty: a fresh initialisation
   std::size_t epochs = 10;
   std::size_t batch = 128;
   double lr = 0.1;
@@ -93,6 +105,7 @@ nat::json::value to_json(const train_settings& s) {
   v["data"] = s.data;
   v["preset"] = s.preset;
   v["subnet"] = nat::to_json(s.subnet);
+  v["init"] = s.init;
   v["epochs"] = s.epochs;
   v["batch"] = s.batch;
   v["lr"] = s.lr;
@@ -108,6 +121,7 @@ train_settings settings_from_json(const nat::json::value& v) {
   s.data = v.at("data").as_string();
   s.preset = v.at("preset").as_string();
   s.subnet = nat::subnet_config_from_json(v.at("subnet"));
+  if (v.contains("init")) s.init = v.at("init").as_string();  // absent before --init existed
   s.epochs = static_cast<std::size_t>(v.at("epochs").as_int());
   s.batch = static_cast<std::size_t>(v.at("batch").as_int());
   s.lr = v.at("lr").as_number();
@@ -199,6 +213,9 @@ int run_train(const std::vector<std::string>& argv) {
   if (a.has("subnet")) s.subnet = subnet_from_text(a.get("subnet"), layout0);
   if (a.has("resolution")) s.subnet.r = static_cast<int>(get_positive(a, "resolution", s.subnet.r));
   layout0.check(s.subnet, "--subnet");
+  s.init = a.get_or("init", resume ? stored.init : "");
+  if (!s.init.empty() && !nat::file_exists(s.init))
+    throw usage_error("--init: " + s.init + " does not exist");
   s.epochs = get_positive(a, "epochs", resume ? static_cast<long long>(stored.epochs) : 10);
   s.batch = get_positive(a, "batch", resume ? static_cast<long long>(stored.batch) : 128);
   s.lr = get_double(a, "lr", resume ? stored.lr : 0.1);
@@ -246,6 +263,18 @@ int run_train(const std::vector<std::string>& argv) {
   else
     split.train = data.train;
 
+  nat::elastic::supernet net(layout, s.seed);
+  if (!s.init.empty()) {
+    // Not strict: a train.ckpt also holds the optimiser's state. Every tensor of the supernet
+    // must be there with this layout's shape (a resumed run's checkpoint then replaces them).
+    try {
+      nat::io::load_safetensors_into(s.init, net.state_dict(), /*strict=*/false);
+    } catch (const nat::error& e) {
+      throw nat::config_error("--init: not a " + s.preset + " supernet with " +
+                              std::to_string(layout.n_classes) + " classes and " +
+                              std::to_string(layout.in_channels) + " input channels: " + e.what());
+    }
+  }
   nat::make_dirs(out);
   if (!resume)
     for (const auto& p : {ckpt, epochs_path, result_path}) std::remove(p.c_str());
@@ -262,7 +291,6 @@ int run_train(const std::vector<std::string>& argv) {
                  double(macs) / 1e6, double(params) / 1e6, s.dataset.c_str(), split.train.size(),
                  split.validation.size(), out.c_str());
 
-  nat::elastic::supernet net(layout, s.seed);
   nat::train::trainer_config c;
   c.epochs = s.epochs;
   c.batch_size = s.batch;

@@ -325,3 +325,49 @@ TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet lar
     diff = std::max(diff, double(std::abs(ca.data()[i] - cb.data()[i])));
   CHECK(diff < 1e-6);
 }
+
+TEST_CASE("nat train --init: the training starts from a supernet's weights") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", a = tmp.path + "/a", b = tmp.path + "/b",
+                    c = tmp.path + "/c";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = std::string(tiny_run) + " --dataset idx:" + data;
+  const auto first = run_nat("train" + common + " --out " + a, tmp);
+  REQUIRE_MESSAGE(first.rc == 0, first.err);
+
+  // A negligible learning rate keeps the stem as --init gave it, not as the seed would draw it:
+  // the trained run's weights, which differ from a fresh initialisation (the second seed's).
+  const auto stem = [](const std::string& path) {
+    return nat::io::load_safetensors<float>(path).at("first_conv.conv.weight").contiguous();
+  };
+  const auto max_diff = [](const nat::tensor<float>& x, const nat::tensor<float>& y) {
+    REQUIRE(x.numel() == y.numel());
+    double d = 0;
+    for (std::size_t i = 0; i < x.numel(); ++i)
+      d = std::max(d, double(std::abs(x.data()[i] - y.data()[i])));
+    return d;
+  };
+  const std::string tuned = common + " --seed 2 --lr 1e-12";
+  const auto r = run_nat("train" + tuned + " --init " + a + "/train.ckpt --out " + b, tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const auto fresh = run_nat("train" + tuned + " --out " + c, tmp);
+  REQUIRE_MESSAGE(fresh.rc == 0, fresh.err);
+  const auto init = stem(a + "/train.ckpt");
+  CHECK(max_diff(stem(b + "/train.ckpt"), init) < 1e-6);
+  CHECK(max_diff(stem(c + "/train.ckpt"), init) > 1e-3);
+  CHECK(nat::json::parse(nat::read_file(b + "/train.json")).at("init").as_string() ==
+        a + "/train.ckpt");
+
+  // Weights of another layout, or no file at all: one line naming --init, nothing written.
+  for (const auto& bad : {" --init " + a + "/weights.safetensors", " --init " + a + "/nope"}) {
+    CAPTURE(bad);
+    const auto e = run_nat("train" + common + bad + " --out " + tmp.path + "/never", tmp);
+    CHECK(e.rc == 2);
+    CHECK(lines(e.err) == 1);
+    CHECK(e.err.find("--init") != std::string::npos);
+  }
+  CHECK(!nat::file_exists(tmp.path + "/never"));
+}
