@@ -214,7 +214,9 @@ int run_train(const std::vector<std::string>& argv) {
   if (a.has("resolution")) s.subnet.r = static_cast<int>(get_positive(a, "resolution", s.subnet.r));
   layout0.check(s.subnet, "--subnet");
   s.init = a.get_or("init", resume ? stored.init : "");
-  if (!s.init.empty() && !nat::file_exists(s.init))
+  // A resumed run that has a checkpoint starts from it, so its --init file may be gone by then.
+  const bool load_init = !s.init.empty() && !(resume && nat::file_exists(ckpt));
+  if (load_init && !nat::file_exists(s.init))
     throw usage_error("--init: " + s.init + " does not exist");
   s.epochs = get_positive(a, "epochs", resume ? static_cast<long long>(stored.epochs) : 10);
   s.batch = get_positive(a, "batch", resume ? static_cast<long long>(stored.batch) : 128);
@@ -264,9 +266,9 @@ int run_train(const std::vector<std::string>& argv) {
     split.train = data.train;
 
   nat::elastic::supernet net(layout, s.seed);
-  if (!s.init.empty()) {
+  if (load_init) {
     // Not strict: a train.ckpt also holds the optimiser's state. Every tensor of the supernet
-    // must be there with this layout's shape (a resumed run's checkpoint then replaces them).
+    // must be there with this layout's shape.
     try {
       nat::io::load_safetensors_into(s.init, net.state_dict(), /*strict=*/false);
     } catch (const nat::error& e) {
