@@ -32,7 +32,8 @@ const std::vector<option> train_options = {
     {"largest-from", "DIR",
      "skip phase 1: start from a finished `nat train --subnet largest` run in DIR (same "
      "--dataset, --preset and --seed; its --val-images equal to --holdout). That run trained at "
-     "one resolution, so the teacher knows only that one: expect weaker subnets at the others"},
+     "one resolution, the only one its network knows, so phase 3's teacher sees every batch "
+     "resized to it"},
     {"batch", "N", "batch size (default 128)"},
     {"lr", "X", "peak learning rate of phase 1 (default 0.1)"},
     {"lr-supernet", "X", "peak learning rate of phase 3 (default 0.05)"},
@@ -54,10 +55,11 @@ const std::vector<option> train_options = {
 /// The checkpoint of a finished `nat train --subnet largest` run in `dir`, after checking that
 /// it trained this preset's largest subnet on the same training images (a run that saw the
 /// search's validation images would flatter exactly the accuracies the search ranks).
+/// `resolution` receives the resolution that run trained at.
 std::string largest_run_checkpoint(const std::string& dir, const std::string& dataset,
                                    const std::string& preset,
                                    const nat::elastic::supernet_config& layout, std::size_t holdout,
-                                   std::uint64_t seed) {
+                                   std::uint64_t seed, std::size_t& resolution) {
   const std::string settings = dir + "/train.json", ckpt = dir + "/train.ckpt";
   for (const auto& p : {settings, ckpt, dir + "/result.json"})
     if (!nat::file_exists(p))
@@ -75,10 +77,11 @@ std::string largest_run_checkpoint(const std::string& dir, const std::string& da
   expect("seed", nat::json::value(static_cast<long long>(seed)), "--seed");
   expect("val_images", nat::json::value(static_cast<long long>(holdout)),
          "--holdout; the same seeded split");
-  const auto cfg = nat::subnet_config_from_json(v.at("subnet"));
+  auto cfg = nat::subnet_config_from_json(v.at("subnet"));
   if (!(cfg == layout.largest(cfg.r)))
     throw usage_error("--largest-from: " + dir + " trained subnet " + v.at("subnet").dump() +
                       ", not the largest subnet of " + preset);
+  resolution = static_cast<std::size_t>(cfg.r);
   return ckpt;
 }
 
@@ -140,8 +143,8 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   if (a.has("largest-from")) {
     if (a.has("epochs-largest"))
       throw usage_error("--largest-from replaces phase 1; drop --epochs-largest");
-    o.largest_from =
-        largest_run_checkpoint(a.get("largest-from"), dataset, preset_name, layout, holdout, seed);
+    o.largest_from = largest_run_checkpoint(a.get("largest-from"), dataset, preset_name, layout,
+                                            holdout, seed, o.teacher_resolution);
     o.epochs_largest = 0;
   }
   o.resume = a.flag("resume");
@@ -155,7 +158,10 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   report["supernet"] = out;
   report["seconds"] = clock.seconds();
   report["holdout"] = holdout;
-  if (!o.largest_from.empty()) report["largest_from"] = o.largest_from;
+  if (!o.largest_from.empty()) {
+    report["largest_from"] = o.largest_from;
+    report["teacher_resolution"] = o.teacher_resolution;
+  }
   const int r0 = static_cast<int>(o.resolutions.front());
   for (const auto& [name, cfg] : {std::make_pair(std::string("largest"), layout.largest(r0)),
                                   std::make_pair(std::string("smallest"), layout.smallest(r0))}) {

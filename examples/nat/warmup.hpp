@@ -33,6 +33,9 @@ struct warmup_options {
   std::uint64_t seed = 0;
   /// A finished `nat train --subnet largest` checkpoint that replaces phase 1 (empty = train it).
   std::string largest_from;
+  /// Feed the phase-3 teacher every batch at this resolution (0 = at the batch's own): the
+  /// resolution `largest_from` trained at, the only one its network knows.
+  std::size_t teacher_resolution = 0;
   bool resume = false;
   bool quiet = false;
 };
@@ -81,10 +84,12 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
     // Phase 2: importance sorting keeps the function of the largest subnet (ofa_spec.md §3).
     net.reorganize_middle_weights(0);
     nat::io::save_safetensors(phase2, net.state_dict());
-    net.set_active(layout.largest(static_cast<int>(o.resolutions.front())));
+    const std::size_t r_teacher =
+        o.teacher_resolution ? o.teacher_resolution : o.resolutions.front();
+    net.set_active(layout.largest(static_cast<int>(r_teacher)));
     nat::elastic::recalibrate_bn(
-        net, nat::train::calibration_batches<float>(data.train, tf.train, o.resolutions.front(),
-                                                    2000, 200, 937162211ULL));
+        net, nat::train::calibration_batches<float>(data.train, tf.train, r_teacher, 2000, 200,
+                                                    937162211ULL));
     nat::io::save_safetensors(teacher_path, net.extract()->state_dict());
   } else if (!nat::file_exists(phase3)) {
     nat::io::load_safetensors_into(phase2, net.state_dict());
@@ -103,7 +108,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
     c.kd_ratio = o.kd;
     c.checkpoint = phase3;
     nat::train::trainer<float> tr(net, data.train, tf.train, c);
-    if (c.kd_ratio > 0) tr.set_teacher(teacher.get());
+    if (c.kd_ratio > 0) tr.set_teacher(teacher.get(), o.teacher_resolution);
     log_epochs("phase 3 (supernet)", tr.run());
   }
   nat::io::save_safetensors(out, net.state_dict(),

@@ -314,6 +314,10 @@ TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet lar
   // phase 1 left it: the weights came from the run, not from a fresh initialisation.
   const auto r = run_nat(common + " --holdout 16 --lr-supernet 1e-12 --json", tmp);
   REQUIRE_MESSAGE(r.rc == 0, r.err);
+  // Phase 3's teacher is fed at the one resolution that run trained at.
+  const auto report = nat::json::parse(r.out);
+  const auto settings = nat::json::parse(nat::read_file(big + "/train.json"));
+  CHECK(report.at("teacher_resolution").dump() == settings.at("subnet").at("r").dump());
   const auto trained = nat::io::load_safetensors<float>(big + "/train.ckpt");
   const auto warmed = nat::io::load_safetensors<float>(out);
   const auto& a = trained.at("first_conv.conv.weight");

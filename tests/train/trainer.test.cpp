@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nat/train/evaluate.hpp>
 #include <nat/train/trainer.hpp>
+#include <set>
+#include <vector>
 
 #include "../common/tiny_task.hpp"
 
@@ -110,4 +112,59 @@ TEST_CASE("trainer_config: bad settings are named") {
   c = base_config();
   c.resume = true;
   CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("checkpoint"), nat::config_error);
+}
+
+TEST_CASE("batch_to_tensor: resizing a batch matches bilinear by hand and per image") {
+  nat::data::batch b;
+  b.reshape(2, 1, 2, 2);
+  b.images = {1, 2, 3, 4, 8, 8, 8, 8};
+  std::vector<float> scratch;
+  const auto x = nat::train::batch_to_tensor<float>(b, 1, scratch);
+  REQUIRE(x.shape() == nat::shape{2, 1, 1, 1});
+  // align_corners=False: the single output pixel samples the centre, the mean of the four.
+  CHECK(x.to_vector() == std::vector<float>{2.5f, 8.0f});
+  CHECK(nat::train::batch_to_tensor<float>(b, 2, scratch).to_vector() == b.images);
+  CHECK_THROWS_AS(nat::train::batch_to_tensor<float>(b, 0, scratch), nat::config_error);
+
+  nat::data::batch big;
+  big.reshape(3, 2, 9, 7);
+  for (std::size_t i = 0; i < big.images.size(); ++i)
+    big.images[i] = static_cast<float>((i * 37) % 101) / 10.0f;
+  const auto y = nat::train::batch_to_tensor<float>(big, 5, scratch);
+  REQUIRE(y.shape() == nat::shape{3, 2, 5, 5});
+  const auto yv = y.to_vector();
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::vector<float> img(big.images.begin() + long(i * 126),
+                                 big.images.begin() + long((i + 1) * 126));
+    const auto want = nat::data::resize_bilinear(img, 2, 9, 7, 5, 5);
+    CHECK(std::vector<float>(yv.begin() + long(i * 50), yv.begin() + long((i + 1) * 50)) == want);
+  }
+}
+
+TEST_CASE("trainer: a teacher with its own resolution sees every batch at that size") {
+  const auto data = tiny_data(160, 8);  // 10 batches: both resolutions come up
+  auto cfg = base_config();
+  cfg.epochs = 1;
+  cfg.kd_ratio = 1.0;
+  cfg.resolutions = {12, 16};
+  nat::elastic::supernet net(tiny_layout(), 2), teacher_net(tiny_layout(), 3);
+  teacher_net.set_active(teacher_net.config().largest(12));
+  auto teacher = teacher_net.extract();
+  teacher->eval();
+  for (const std::size_t r : {std::size_t(0), std::size_t(12)}) {
+    std::set<std::size_t> seen;
+    nat::train::trainer<float> tr(net, data, nat::data::image_transform{}, cfg);
+    tr.set_teacher(
+        [&](const nat::tensor<float>& x) {
+          seen.insert(x.shape()[2]);
+          CHECK(x.shape()[2] == x.shape()[3]);
+          return teacher->forward(x);
+        },
+        r);
+    tr.run();
+    if (r == 0)
+      CHECK(seen == std::set<std::size_t>{12, 16});  // each batch at its own size
+    else
+      CHECK(seen == std::set<std::size_t>{12});
+  }
 }

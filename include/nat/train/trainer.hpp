@@ -137,8 +137,25 @@ class trainer {
                                    cfg_.warmup_lr, cfg_.final_lr);
   }
 
+  /// Forward pass of a frozen teacher: [n, c, h, w] images to [n, classes] logits.
+  using teacher_fn = std::function<tensor<T>(const tensor<T>&)>;
+
   /// A frozen network whose softmax outputs are the distillation targets (kd_ratio > 0).
-  void set_teacher(nn::basic_mobilenet_v3<T>* teacher) { teacher_ = teacher; }
+  /// `resolution` > 0 feeds it every batch resized to resolution×resolution instead of at the
+  /// batch's own size: a teacher trained at one resolution gives poor soft labels at the others,
+  /// and distilling those into the supernet cost its largest subnet ~7 points at 40 px.
+  void set_teacher(nn::basic_mobilenet_v3<T>* teacher, std::size_t resolution = 0) {
+    if (!teacher) {
+      set_teacher(teacher_fn{}, resolution);
+      return;
+    }
+    set_teacher([teacher](const tensor<T>& x) { return teacher->forward(x); }, resolution);
+  }
+  /// The same with any forward function (an ensemble, a network of another type, a probe).
+  void set_teacher(teacher_fn teacher, std::size_t resolution = 0) {
+    teacher_ = std::move(teacher);
+    teacher_resolution_ = resolution;
+  }
   /// Chooses subnet j of each step when sampling::custom is configured.
   void set_sampler(sampler_fn f) { sampler_ = std::move(f); }
   /// Called after every step with (epoch, step in epoch); may throw to stop (tests simulate kills).
@@ -206,7 +223,10 @@ class trainer {
       tensor<T> soft;
       if (teacher_ && cfg_.kd_ratio > 0) {
         autograd::no_grad guard;
-        soft = softmax_rows(teacher_->forward(x));
+        soft = softmax_rows(
+            teacher_resolution_
+                ? teacher_(batch_to_tensor<T>(batch_, teacher_resolution_, teacher_scratch_))
+                : teacher_(x));
       }
       // Subnets of a step are a function of (seed, global step) only, so a resumed run draws the
       // same ones.
@@ -325,7 +345,9 @@ class trainer {
   std::unique_ptr<data::batch_loader> loader_;
   std::unique_ptr<nn::optim::sgd<T>> opt_;
   nn::optim::lr_schedule schedule_;
-  nn::basic_mobilenet_v3<T>* teacher_ = nullptr;
+  teacher_fn teacher_;
+  std::size_t teacher_resolution_ = 0;  ///< 0 = each batch's own
+  std::vector<float> teacher_scratch_;
   sampler_fn sampler_;
   std::function<void(std::size_t, std::size_t)> on_step_;
   std::function<void(const epoch_stats&)> on_epoch_;
