@@ -318,6 +318,10 @@ TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet lar
   const auto report = nat::json::parse(r.out);
   const auto settings = nat::json::parse(nat::read_file(big + "/train.json"));
   CHECK(report.at("teacher_resolution").dump() == settings.at("subnet").at("r").dump());
+  // Both extremes are reported at every training resolution; the first keeps the old keys.
+  const auto& by_r = report.at("test_top1_by_resolution");
+  CHECK(by_r.at("largest").at("28").dump() == report.at("largest_test_top1").dump());
+  CHECK(by_r.at("smallest").at("28").dump() == report.at("smallest_test_top1").dump());
   const auto trained = nat::io::load_safetensors<float>(big + "/train.ckpt");
   const auto warmed = nat::io::load_safetensors<float>(out);
   const auto& a = trained.at("first_conv.conv.weight");
