@@ -106,7 +106,7 @@ class basic_supernet_task : public task {
     tc.schedule_offset_epochs = (iteration - 1) * a.epochs_per_iteration;
     train::trainer<T> tr(net_, train_, tf_.train, tc);
     tr.set_sampler([&](rng& g, std::size_t) { return sample(g); });
-    if (a.kd_ratio > 0) tr.set_teacher(teacher_.get());
+    if (a.kd_ratio > 0) tr.set_teacher(teacher_.get(), teacher_res_);
     tr.run();
     calib_.clear();  // new weights: batches stay valid, but keep memory bounded across iterations
   }
@@ -135,7 +135,18 @@ class basic_supernet_task : public task {
  private:
   void make_teacher() {
     const auto active = net_.active();
-    const auto largest = net_.config().largest();
+    // The teacher is calibrated at, and fed every batch at, the space's lowest resolution: the
+    // layout's largest (64 px for mbv3_small) may lie outside what the supernet was trained on,
+    // and a teacher calibrated there gave soft labels poor enough that adapting a well-trained
+    // supernet lowered its archive's hypervolume (docs/RESULTS.md).
+    int rt = 0;
+    for (int r : net_.config().resolutions)
+      if (r >= min_res_ && r <= max_res_) {
+        rt = r;
+        break;
+      }
+    teacher_res_ = static_cast<std::size_t>(rt);
+    const auto largest = net_.config().largest(rt);
     net_.set_active(largest);
     // Its BN statistics must not depend on which subnets were evaluated before (a resumed run has
     // not seen them), so they are recalibrated for the largest subnet first.
@@ -164,6 +175,7 @@ class basic_supernet_task : public task {
   bool has_lut_ = false;
   bool quiet_ = false;
   int min_res_ = 0, max_res_ = 1 << 30;
+  std::size_t teacher_res_ = 0;
   std::unique_ptr<nn::basic_mobilenet_v3<T>> teacher_;
   std::map<std::size_t, std::vector<tensor<T>>> calib_;
 };
