@@ -224,7 +224,8 @@ class trainer {
       if (teacher_ && cfg_.kd_ratio > 0) {
         autograd::no_grad guard;
         soft = softmax_rows(
-            teacher_resolution_
+            teacher_resolution_ &&
+                    (teacher_resolution_ != batch_.h || teacher_resolution_ != batch_.w)
                 ? teacher_(batch_to_tensor<T>(batch_, teacher_resolution_, teacher_scratch_))
                 : teacher_(x));
       }
