@@ -241,9 +241,35 @@ int run_search(const std::vector<std::string>& argv) {
     nat::io::load_safetensors_into(cfg.supernet_path, net.state_dict());
   }
 
+  const auto resolutions = space.resolutions();
+  if (!a.has("resume") && cfg.adaptation.resolutions.empty()) {
+    // A supernet warmed up on fewer sizes than the space holds (`nat train-supernet` records
+    // them) is adapted only at those: batches at sizes it never learned disturb the weights every
+    // trained size shares (docs/RESULTS.md). Written to config.json, so a resumed run keeps it.
+    std::map<std::string, std::string> meta;
+    nat::io::load_safetensors<float>(cfg.supernet_path, &meta);
+    const auto it = meta.find("resolutions");
+    if (it != meta.end()) {
+      std::vector<int> trained;
+      const std::string what = cfg.supernet_path + "'s metadata \"resolutions\"";
+      for (const auto r : parse_sizes(it->second, what.c_str()))
+        if (std::find(resolutions.begin(), resolutions.end(), static_cast<int>(r)) !=
+            resolutions.end())
+          trained.push_back(static_cast<int>(r));
+      if (trained.empty())
+        throw nat::config_error("nat search: " + cfg.supernet_path + " was warmed up at " +
+                                it->second + " px, none of the search space's resolutions");
+      if (trained.size() < resolutions.size()) {
+        cfg.adaptation.resolutions = trained;
+        if (!quiet)
+          std::fprintf(stderr,
+                       "nat search: the supernet was warmed up at %s px; adapting it only there\n",
+                       it->second.c_str());
+      }
+    }
+  }
   nat::transfer::supernet_task t(net, split.train, split.validation, tf, cfg);
   t.set_quiet(quiet);
-  const auto resolutions = space.resolutions();
   t.set_resolution_range(resolutions.front(), resolutions.back());
 
   // cpu_latency (nat_spec.md §6): the sum of per-layer latencies from a table of this CPU. The

@@ -40,6 +40,13 @@ struct warmup_options {
   bool quiet = false;
 };
 
+/// "28,32,36,40": the resolutions a warm-up trained at, as its supernet file records them.
+inline std::string join_sizes(const std::vector<std::size_t>& xs) {
+  std::string s;
+  for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? "," : "") + std::to_string(xs[i]);
+  return s;
+}
+
 /// Warms `net` up on `data` and writes its weights to `out` (checkpoints beside it).
 inline void warm_up(nat::elastic::supernet& net, const task_data& data,
                     const nat::data::transform_config& tf, const warmup_options& o,
@@ -116,7 +123,8 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
                              {"dataset", data.name},
                              {"n_classes", std::to_string(layout.n_classes)},
                              {"in_channels", std::to_string(layout.in_channels)},
-                             {"seed", std::to_string(o.seed)}});
+                             {"seed", std::to_string(o.seed)},
+                             {"resolutions", join_sizes(o.resolutions)}});
 }
 
 /// Top-1 (%) of subnet `cfg` on `ds` after BN recalibration on 2000 fixed training images.

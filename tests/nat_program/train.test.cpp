@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <nat/core/file.hpp>
 #include <nat/core/json.hpp>
 #include <nat/core/rng.hpp>
@@ -281,6 +282,45 @@ TEST_CASE(
   const auto again = run_nat("search --resume " + run + " --threads 2 --quiet", tmp);
   REQUIRE_MESSAGE(again.rc == 0, again.err);
   CHECK(nat::read_file(run + "/latency_table.json") == table);
+}
+
+TEST_CASE("nat search: a supernet warmed up on fewer sizes than the space is adapted only there") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", src = tmp.path + "/src.safetensors",
+                    off = tmp.path + "/off.safetensors", run = tmp.path + "/run",
+                    cfg = tmp.path + "/tiny.json";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 200, 40);
+  const std::string warm = "train-supernet --dataset idx:" + data +
+                           " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                           "--holdout 0 --threads 2 --quiet";
+  const auto pre = run_nat(warm + " --resolutions 28,32 --out " + src, tmp);
+  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  std::map<std::string, std::string> meta;
+  nat::io::load_safetensors<float>(src, &meta);
+  CHECK(meta["resolutions"] == "28,32");
+  nat::write_file_atomic(cfg,
+                         R"({"n_doe": 6, "n_iterations": 1, "n_candidates": 2, "surrogate": "cart",
+          "search": {"pop_size": 10, "n_gen": 2, "subset_pop_size": 10, "subset_n_gen": 3},
+          "adaptation": {"top_n": 4, "max_steps_per_epoch": 1, "batch_size": 16},
+          "evaluation": {"validation_images": 16, "bn_calibration_images": 16,
+                         "bn_calibration_batch": 16, "eval_batch": 40}})");
+  const std::string common =
+      "search --dataset idx:" + data + " --config " + cfg + " --threads 2 --supernet ";
+  const auto r = run_nat(common + src + " --run-dir " + run, tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  CHECK(r.err.find("warmed up at 28,32 px") != std::string::npos);
+  const auto written = nat::json::parse(nat::read_file(run + "/config.json"));
+  CHECK(written.at("adaptation").at("resolutions").dump() == "[28,32]");
+  // Trained at sizes the space does not hold: refused in one line, before any evaluation.
+  const auto pre_off = run_nat(warm + " --resolutions 64 --out " + off, tmp);
+  REQUIRE_MESSAGE(pre_off.rc == 0, pre_off.err);
+  const auto bad = run_nat(common + off + " --run-dir " + run + "x --quiet", tmp);
+  CHECK(bad.rc == 2);
+  CHECK(lines(bad.err) == 1);
+  CHECK(bad.err.find("none of the search space's resolutions") != std::string::npos);
 }
 
 TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet largest` is phase 1") {

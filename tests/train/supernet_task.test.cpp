@@ -87,3 +87,25 @@ TEST_CASE("supernet task: NAT on a tiny supernet runs end to end and resumes to 
   }
   std::system(("rm -rf " + base + "_a " + base + "_b").c_str());
 }
+
+TEST_CASE("supernet task: adaptation trains only at the resolutions it is given") {
+  const auto train = tiny_data(32, 1), val = tiny_data(16, 2);
+  nat::data::transform_config tf;
+  nat::elastic::supernet net(tiny_layout(), 5);
+  auto cfg = tiny_run();
+  {
+    nat::transfer::supernet_task t(net, train, val, tf, cfg);
+    CHECK(t.adaptation_resolutions() == net.config().resolutions);
+    t.set_resolution_range(net.config().resolutions.back(), 1000);
+    CHECK(t.adaptation_resolutions() == std::vector<int>{net.config().resolutions.back()});
+  }
+  cfg.adaptation.resolutions = {net.config().resolutions.front(), 999};
+  {
+    nat::transfer::supernet_task t(net, train, val, tf, cfg);
+    CHECK(t.adaptation_resolutions() == std::vector<int>{net.config().resolutions.front()});
+    // Nothing left to train at: refused with the list, not an empty loader.
+    t.set_resolution_range(net.config().resolutions.back(), 1000);
+    CHECK_THROWS_WITH_AS(t.adaptation_resolutions(), doctest::Contains("adaptation.resolutions"),
+                         nat::config_error);
+  }
+}

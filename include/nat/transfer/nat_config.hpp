@@ -39,6 +39,10 @@ struct adaptation_config {
   std::size_t top_n = 150;  ///< archive members whose encodings define the sampling distribution
   double distribution_smoothing = 0.0;  ///< pseudo-count per category (0 = empirical frequencies)
   std::size_t max_steps_per_epoch = 0;  ///< cap on the steps of an adaptation epoch (0 = whole)
+  /// Per-batch resolutions of adaptation, within the search space's (empty = all of them). The
+  /// paper adapts over the range its supernet was warmed up on; a supernet warmed up on fewer
+  /// sizes than the space holds is only disturbed by batches at sizes it never learned.
+  std::vector<int> resolutions;
 };
 
 /// The evolutionary search on the surrogate (nat_spec.md §4.1–4.2).
@@ -124,6 +128,8 @@ struct nat_config {
     if (!(adaptation.label_smoothing >= 0 && adaptation.label_smoothing < 1))
       fail("adaptation.label_smoothing must lie in [0, 1)");
     if (adaptation.top_n < 2) fail("adaptation.top_n must be at least 2");
+    for (int r : adaptation.resolutions)
+      if (r <= 0) fail("adaptation.resolutions must be positive, got " + std::to_string(r));
     if (evaluation.bn_calibration_images == 0 || evaluation.bn_calibration_batch == 0)
       fail("evaluation.bn_calibration_images and _batch must be positive");
     if (evaluation.validation_images == 0) fail("evaluation.validation_images must be positive");
@@ -195,6 +201,7 @@ inline json::value to_json(const nat_config& c) {
   a["top_n"] = c.adaptation.top_n;
   a["distribution_smoothing"] = c.adaptation.distribution_smoothing;
   a["max_steps_per_epoch"] = c.adaptation.max_steps_per_epoch;
+  a["resolutions"] = c.adaptation.resolutions;
   auto& s = v["search"];
   s["pop_size"] = c.search.pop_size;
   s["n_gen"] = c.search.n_gen;
@@ -250,11 +257,12 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
   if (v.contains("seed")) c.seed = static_cast<std::uint64_t>(size(v.at("seed")));
   if (v.contains("adaptation")) {
     const auto& a = v.at("adaptation");
-    check_keys(a,
-               {"epochs_per_iteration", "batch_size", "subnets_per_step", "lr", "momentum",
-                "weight_decay", "warmup_epochs", "warmup_lr", "grad_clip", "kd_ratio",
-                "label_smoothing", "top_n", "distribution_smoothing", "max_steps_per_epoch"},
-               "adaptation.");
+    check_keys(
+        a,
+        {"epochs_per_iteration", "batch_size", "subnets_per_step", "lr", "momentum", "weight_decay",
+         "warmup_epochs", "warmup_lr", "grad_clip", "kd_ratio", "label_smoothing", "top_n",
+         "distribution_smoothing", "max_steps_per_epoch", "resolutions"},
+        "adaptation.");
     auto& d = c.adaptation;
     if (a.contains("epochs_per_iteration"))
       d.epochs_per_iteration = size(a.at("epochs_per_iteration"));
@@ -273,6 +281,11 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
       d.distribution_smoothing = a.at("distribution_smoothing").as_number();
     if (a.contains("max_steps_per_epoch"))
       d.max_steps_per_epoch = size(a.at("max_steps_per_epoch"));
+    if (a.contains("resolutions")) {
+      d.resolutions.clear();
+      for (const auto& r : a.at("resolutions").as_array())
+        d.resolutions.push_back(static_cast<int>(size(r)));
+    }
   }
   if (v.contains("search")) {
     const auto& s = v.at("search");

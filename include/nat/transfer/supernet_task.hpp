@@ -3,6 +3,7 @@
 /// inherited weights after BN recalibration on the search validation split (nat_spec.md §5.4),
 /// costs are counted exactly, and adaptation trains the supernet on subnets drawn from the archive
 /// distribution with distillation from a frozen teacher (nat_spec.md §5.2).
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "nat/core/error.hpp"
+#include "nat/core/json.hpp"
 #include "nat/core/subnet_config.hpp"
 #include "nat/data/image_dataset.hpp"
 #include "nat/data/transform.hpp"
@@ -96,8 +98,7 @@ class basic_supernet_task : public task {
     tc.sample = train::sampling::custom;
     tc.subnets_per_step = a.subnets_per_step;
     // The loader draws a resolution per batch from the space (nat_spec.md §5.2: r is dropped).
-    for (int r : net_.config().resolutions)
-      if (r >= min_res_ && r <= max_res_) tc.resolutions.push_back(static_cast<std::size_t>(r));
+    for (int r : adaptation_resolutions()) tc.resolutions.push_back(static_cast<std::size_t>(r));
     tc.seed = seed;
     tc.quiet = quiet_;
     tc.max_steps_per_epoch = a.max_steps_per_epoch;
@@ -132,19 +133,31 @@ class basic_supernet_task : public task {
   /// Restricts adaptation's per-batch resolutions to [lo, hi] (the search space's range).
   void set_resolution_range(int lo, int hi) { min_res_ = lo, max_res_ = hi; }
 
+  /// The resolutions adaptation trains at: the layout's within the range, and within the
+  /// config's `adaptation.resolutions` when that is set. config_error when none is left.
+  std::vector<int> adaptation_resolutions() const {
+    const auto& only = cfg_.adaptation.resolutions;
+    std::vector<int> out;
+    for (int r : net_.config().resolutions)
+      if (r >= min_res_ && r <= max_res_ &&
+          (only.empty() || std::find(only.begin(), only.end(), r) != only.end()))
+        out.push_back(r);
+    if (out.empty())
+      throw config_error("supernet_task: no resolution to adapt at: adaptation.resolutions " +
+                         json::value(only).dump() +
+                         " shares none with the supernet's resolutions within [" +
+                         std::to_string(min_res_) + ", " + std::to_string(max_res_) + "]");
+    return out;
+  }
+
  private:
   void make_teacher() {
     const auto active = net_.active();
-    // The teacher is calibrated at, and fed every batch at, the space's lowest resolution: the
+    // The teacher is calibrated at, and fed every batch at, adaptation's lowest resolution: the
     // layout's largest (64 px for mbv3_small) may lie outside what the supernet was trained on,
     // and a teacher calibrated there gave soft labels poor enough that adapting a well-trained
     // supernet lowered its archive's hypervolume (docs/RESULTS.md).
-    int rt = 0;
-    for (int r : net_.config().resolutions)
-      if (r >= min_res_ && r <= max_res_) {
-        rt = r;
-        break;
-      }
+    const int rt = adaptation_resolutions().front();
     teacher_res_ = static_cast<std::size_t>(rt);
     const auto largest = net_.config().largest(rt);
     net_.set_active(largest);
