@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <nat/transfer/supernet_task.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "../common/tiny_task.hpp"
 
@@ -108,4 +113,42 @@ TEST_CASE("supernet task: adaptation trains only at the resolutions it is given"
     CHECK_THROWS_WITH_AS(t.adaptation_resolutions(), doctest::Contains("adaptation.resolutions"),
                          nat::config_error);
   }
+}
+
+TEST_CASE("supernet task: the adaptation sandwich also trains what the distribution never draws") {
+  const auto train = tiny_data(64, 1), val = tiny_data(16, 2);
+  nat::data::transform_config tf;
+  // The archive distribution here only ever draws the smallest subnet: without the sandwich the
+  // layers beyond its depth keep their weights; with it the largest trains them too.
+  auto changed_by_adaptation = [&](bool sandwich) {
+    nat::elastic::supernet net(tiny_layout(), 5);
+    auto cfg = tiny_run();
+    cfg.adaptation.kd_ratio = 0;
+    cfg.adaptation.subnets_per_step = 3;
+    cfg.adaptation.sandwich = sandwich;
+    std::map<std::string, std::vector<float>> before;
+    for (const auto& [name, t] : net.state_dict()) {
+      const auto c = t.contiguous();
+      before[name].assign(c.data(), c.data() + c.numel());
+    }
+    nat::transfer::supernet_task task(net, train, val, tf, cfg);
+    task.set_quiet(true);
+    const auto smallest = net.config().smallest();
+    task.adapt([&](nat::rng&) { return smallest; }, 1, 7);
+    std::set<std::string> changed;
+    for (const auto& [name, t] : net.state_dict()) {
+      const auto c = t.contiguous();
+      if (!std::equal(c.data(), c.data() + c.numel(), before[name].begin())) changed.insert(name);
+    }
+    return changed;
+  };
+  const auto plain = changed_by_adaptation(false), sandwich = changed_by_adaptation(true);
+  CHECK(!plain.empty());
+  CHECK(std::includes(sandwich.begin(), sandwich.end(), plain.begin(), plain.end()));
+  CHECK(sandwich.size() > plain.size());
+  // Too few subnets per step for largest + smallest + one drawn: refused by name.
+  auto bad = tiny_run();
+  bad.adaptation.sandwich = true;
+  bad.adaptation.subnets_per_step = 2;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("adaptation.sandwich"), nat::config_error);
 }

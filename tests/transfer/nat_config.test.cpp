@@ -34,6 +34,7 @@ TEST_CASE("nat_config: JSON round trip keeps every field") {
   c.adaptation.kd_ratio = 0.5;
   c.search.ref_dirs_seed = 7;
   c.adaptation.resolutions = {28, 36};
+  c.adaptation.sandwich = true;
   const auto text = nat::transfer::to_json(c).dump(2);
   const auto back = nat::transfer::nat_config_from_json(nat::json::parse(text));
   CHECK(nat::transfer::to_json(back) == nat::transfer::to_json(c));

@@ -43,6 +43,11 @@ struct adaptation_config {
   /// paper adapts over the range its supernet was warmed up on; a supernet warmed up on fewer
   /// sizes than the space holds is only disturbed by batches at sizes it never learned.
   std::vector<int> resolutions;
+  /// Subnets 0 and 1 of every step are the supernet's largest and smallest, the rest come from
+  /// the archive distribution (the warm-up's sandwich rule; false = nat_spec.md §5.2, all four
+  /// from the distribution). Sharing weights, the subnets the distribution rarely draws drift
+  /// while the others train; the sandwich keeps the two ends of every front trained.
+  bool sandwich = false;
 };
 
 /// The evolutionary search on the surrogate (nat_spec.md §4.1–4.2).
@@ -128,6 +133,10 @@ struct nat_config {
     if (!(adaptation.label_smoothing >= 0 && adaptation.label_smoothing < 1))
       fail("adaptation.label_smoothing must lie in [0, 1)");
     if (adaptation.top_n < 2) fail("adaptation.top_n must be at least 2");
+    if (adaptation.sandwich && adaptation.subnets_per_step < 3)
+      fail(
+          "adaptation.sandwich needs subnets_per_step >= 3 (largest, smallest and at least one "
+          "from the archive distribution)");
     for (int r : adaptation.resolutions)
       if (r <= 0) fail("adaptation.resolutions must be positive, got " + std::to_string(r));
     if (evaluation.bn_calibration_images == 0 || evaluation.bn_calibration_batch == 0)
@@ -202,6 +211,7 @@ inline json::value to_json(const nat_config& c) {
   a["distribution_smoothing"] = c.adaptation.distribution_smoothing;
   a["max_steps_per_epoch"] = c.adaptation.max_steps_per_epoch;
   a["resolutions"] = c.adaptation.resolutions;
+  a["sandwich"] = c.adaptation.sandwich;
   auto& s = v["search"];
   s["pop_size"] = c.search.pop_size;
   s["n_gen"] = c.search.n_gen;
@@ -261,7 +271,7 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
         a,
         {"epochs_per_iteration", "batch_size", "subnets_per_step", "lr", "momentum", "weight_decay",
          "warmup_epochs", "warmup_lr", "grad_clip", "kd_ratio", "label_smoothing", "top_n",
-         "distribution_smoothing", "max_steps_per_epoch", "resolutions"},
+         "distribution_smoothing", "max_steps_per_epoch", "resolutions", "sandwich"},
         "adaptation.");
     auto& d = c.adaptation;
     if (a.contains("epochs_per_iteration"))
@@ -281,6 +291,7 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
       d.distribution_smoothing = a.at("distribution_smoothing").as_number();
     if (a.contains("max_steps_per_epoch"))
       d.max_steps_per_epoch = size(a.at("max_steps_per_epoch"));
+    if (a.contains("sandwich")) d.sandwich = a.at("sandwich").as_bool();
     if (a.contains("resolutions")) {
       d.resolutions.clear();
       for (const auto& r : a.at("resolutions").as_array())

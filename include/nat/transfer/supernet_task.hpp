@@ -106,7 +106,12 @@ class basic_supernet_task : public task {
     tc.schedule_total_epochs = cfg_.n_iterations * a.epochs_per_iteration;
     tc.schedule_offset_epochs = (iteration - 1) * a.epochs_per_iteration;
     train::trainer<T> tr(net_, train_, tf_.train, tc);
-    tr.set_sampler([&](rng& g, std::size_t) { return sample(g); });
+    const auto& layout = net_.config();
+    tr.set_sampler([&](rng& g, std::size_t j) {
+      if (a.sandwich && j == 0) return layout.largest();
+      if (a.sandwich && j == 1) return layout.smallest();
+      return sample(g);
+    });
     if (a.kd_ratio > 0) tr.set_teacher(teacher_.get(), teacher_res_);
     tr.run();
     calib_.clear();  // new weights: batches stay valid, but keep memory bounded across iterations
