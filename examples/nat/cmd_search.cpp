@@ -244,8 +244,9 @@ int run_search(const std::vector<std::string>& argv) {
   const auto resolutions = space.resolutions();
   if (!a.has("resume") && cfg.adaptation.resolutions.empty()) {
     // A supernet warmed up on fewer sizes than the space holds (`nat train-supernet` records
-    // them) is adapted only at those: batches at sizes it never learned disturb the weights every
-    // trained size shares (docs/RESULTS.md). Written to config.json, so a resumed run keeps it.
+    // them) is adapted only at those, as the paper adapts over its warm-up's range: batches at the
+    // other sizes cost more and trained no better subnet (docs/RESULTS.md). Written to
+    // config.json, so a resumed run keeps it.
     std::map<std::string, std::string> meta;
     nat::io::load_safetensors<float>(cfg.supernet_path, &meta);
     const auto it = meta.find("resolutions");

@@ -40,13 +40,15 @@ struct adaptation_config {
   double distribution_smoothing = 0.0;  ///< pseudo-count per category (0 = empirical frequencies)
   std::size_t max_steps_per_epoch = 0;  ///< cap on the steps of an adaptation epoch (0 = whole)
   /// Per-batch resolutions of adaptation, within the search space's (empty = all of them). The
-  /// paper adapts over the range its supernet was warmed up on; a supernet warmed up on fewer
-  /// sizes than the space holds is only disturbed by batches at sizes it never learned.
+  /// paper adapts over the range its supernet was warmed up on; for a supernet warmed up on fewer
+  /// sizes than the space holds, batches at the others cost more and trained no better subnet in
+  /// docs/RESULTS.md's measurement.
   std::vector<int> resolutions;
   /// Subnets 0 and 1 of every step are the supernet's largest and smallest, the rest come from
   /// the archive distribution (the warm-up's sandwich rule; false = nat_spec.md §5.2, all four
   /// from the distribution). Sharing weights, the subnets the distribution rarely draws drift
-  /// while the others train; the sandwich keeps the two ends of every front trained.
+  /// while the others train; the sandwich trains the two ends of every front at every step (it
+  /// did not keep the quick preset from lowering a well-trained smallest subnet: docs/RESULTS.md).
   bool sandwich = false;
 };
 
