@@ -93,6 +93,16 @@ void write_idx_dataset(const std::string& dir, std::size_t n_train, std::size_t 
   }
 }
 
+/// A `nat search --config` file small enough for a test: 6 initial subnets, one iteration of 2.
+void write_tiny_search_config(const std::string& path) {
+  nat::write_file_atomic(path,
+                         R"({"n_doe": 6, "n_iterations": 1, "n_candidates": 2, "surrogate": "cart",
+          "search": {"pop_size": 10, "n_gen": 2, "subset_pop_size": 10, "subset_n_gen": 3},
+          "adaptation": {"top_n": 4, "max_steps_per_epoch": 1, "batch_size": 16},
+          "evaluation": {"validation_images": 16, "bn_calibration_images": 16,
+                         "bn_calibration_batch": 16, "eval_batch": 40}})");
+}
+
 bool program_built() {
   if (std::string(NAT_PROGRAM).empty()) {
     MESSAGE("the nat program is not built (NAT_BUILD_EXAMPLES=OFF); skipped");
@@ -260,12 +270,7 @@ TEST_CASE(
                                "--holdout 0 --resolutions 28 --threads 2 --quiet",
                            tmp);
   REQUIRE_MESSAGE(pre.rc == 0, pre.err);
-  nat::write_file_atomic(cfg,
-                         R"({"n_doe": 6, "n_iterations": 1, "n_candidates": 2, "surrogate": "cart",
-          "search": {"pop_size": 10, "n_gen": 2, "subset_pop_size": 10, "subset_n_gen": 3},
-          "adaptation": {"top_n": 4, "max_steps_per_epoch": 1, "batch_size": 16},
-          "evaluation": {"validation_images": 16, "bn_calibration_images": 16,
-                         "bn_calibration_batch": 16, "eval_batch": 40}})");
+  write_tiny_search_config(cfg);
   const std::string common = "search --dataset idx:" + data + " --config " + cfg +
                              " --warmup-max-steps 1 --threads 2 --transfer-from " + src;
   const auto both = run_nat(common + " --supernet " + src + " --run-dir " + run + "x", tmp);
@@ -301,12 +306,7 @@ TEST_CASE("nat search: a supernet warmed up on fewer sizes than the space is ada
   std::map<std::string, std::string> meta;
   nat::io::load_safetensors<float>(src, &meta);
   CHECK(meta["resolutions"] == "28,32");
-  nat::write_file_atomic(cfg,
-                         R"({"n_doe": 6, "n_iterations": 1, "n_candidates": 2, "surrogate": "cart",
-          "search": {"pop_size": 10, "n_gen": 2, "subset_pop_size": 10, "subset_n_gen": 3},
-          "adaptation": {"top_n": 4, "max_steps_per_epoch": 1, "batch_size": 16},
-          "evaluation": {"validation_images": 16, "bn_calibration_images": 16,
-                         "bn_calibration_batch": 16, "eval_batch": 40}})");
+  write_tiny_search_config(cfg);
   const std::string common =
       "search --dataset idx:" + data + " --config " + cfg + " --threads 2 --supernet ";
   const auto r = run_nat(common + src + " --run-dir " + run, tmp);
