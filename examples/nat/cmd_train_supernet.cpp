@@ -2,6 +2,7 @@
 // sort the middle channels by importance, then train the whole supernet with sampled subnets and
 // distillation from the phase-1 network. Each phase checkpoints every epoch and resumes.
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ const std::vector<option> train_options = {
      "preset's; the quick preset's 1000 are a subset for the same --seed; 0 = train on all)"},
     {"threads", "N", "worker threads (default: all cores)"},
     {"seed", "N", "random seed (default 0)"},
+    {"init", "FILE",
+     "phase 3 starts from this supernet (a finished warm-up of the same --preset, --dataset "
+     "and --seed) instead of the sorted phase-1 network: continue a warm-up under a better "
+     "teacher (--largest-from) without repeating its epochs"},
     {"resume", "", "continue from the checkpoints next to --out"},
     {"quiet", "", "no progress bars"},
     {"json", "", "print a JSON summary on stdout"},
@@ -83,6 +88,30 @@ std::string largest_run_checkpoint(const std::string& dir, const std::string& da
                       ", not the largest subnet of " + preset);
   resolution = static_cast<std::size_t>(cfg.r);
   return ckpt;
+}
+
+/// Refuses an --init file before any training: it must exist and hold every tensor of this
+/// layout with its shape; one warmed up on this dataset with another seed held out other images,
+/// so it has trained on the validation split `nat search --seed` draws.
+void check_init(const std::string& path, const nat::elastic::supernet_config& layout,
+                const std::string& dataset, const std::string& preset, std::uint64_t seed) {
+  if (!nat::file_exists(path)) throw usage_error("--init: " + path + " does not exist");
+  std::map<std::string, std::string> meta;
+  nat::elastic::supernet probe(layout, seed);
+  try {
+    nat::io::load_safetensors<float>(path, &meta);
+    nat::io::load_safetensors_into(path, probe.state_dict());
+  } catch (const nat::error& e) {
+    throw nat::config_error("--init: " + path + " is not a " + preset + " supernet with " +
+                            std::to_string(layout.n_classes) + " classes and " +
+                            std::to_string(layout.in_channels) + " input channels: " + e.what());
+  }
+  const auto it = meta.find("dataset"), s = meta.find("seed");
+  if (it != meta.end() && it->second == dataset && s != meta.end() &&
+      s->second != std::to_string(seed))
+    throw usage_error("--init: " + path + " was warmed up on " + dataset + " with --seed " +
+                      s->second + ", this run uses --seed " + std::to_string(seed) +
+                      " (its training images include this seed's validation split)");
 }
 
 }  // namespace
@@ -149,6 +178,12 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   }
   o.resume = a.flag("resume");
   o.quiet = quiet;
+  if (a.has("init")) {
+    o.init = a.get("init");
+    // A resumed phase 3 continues its checkpoint; the file only has to be there before that.
+    if (!(o.resume && nat::file_exists(out + ".phase3.ckpt")))
+      check_init(o.init, layout, dataset, preset_name, seed);
+  }
 
   nat::timer clock;
   warm_up(net, data, tf, o, out, preset_name);
@@ -163,6 +198,7 @@ int run_train_supernet(const std::vector<std::string>& argv) {
     report["largest_from"] = o.largest_from;
     report["teacher_resolution"] = o.teacher_resolution;
   }
+  if (!o.init.empty()) report["init"] = o.init;
   const int r0 = static_cast<int>(o.resolutions.front());
   nat::json::value by_resolution;
   for (const std::string name : {"largest", "smallest"}) {

@@ -36,6 +36,9 @@ struct warmup_options {
   /// Feed the phase-3 teacher every batch at this resolution (0 = at the batch's own): the
   /// resolution `largest_from` trained at, the only one its network knows.
   std::size_t teacher_resolution = 0;
+  /// Supernet weights phase 3 starts from instead of the sorted phase-1 network (empty = that
+  /// one): a finished warm-up continued under a better teacher, without repeating its epochs.
+  std::string init;
   bool resume = false;
   bool quiet = false;
 };
@@ -106,6 +109,8 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
   auto teacher = net.extract();
   nat::io::load_safetensors_into(teacher_path, teacher->state_dict());
   teacher->eval();
+  if (!o.init.empty() && !nat::file_exists(phase3))
+    nat::io::load_safetensors_into(o.init, net.state_dict());
   {
     auto c = base;
     c.epochs = o.epochs_supernet;

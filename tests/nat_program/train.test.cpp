@@ -419,3 +419,55 @@ TEST_CASE("nat train --init: the training starts from a supernet's weights") {
   }
   CHECK(!nat::file_exists(tmp.path + "/never"));
 }
+
+TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's supernet") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", first = tmp.path + "/first.safetensors",
+                    out = tmp.path + "/continued.safetensors";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = "train-supernet --dataset idx:" + data +
+                             " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                             "--holdout 16 --resolutions 28 --threads 2 --quiet";
+  const auto pre = run_nat(common + " --seed 1 --lr-supernet 0.5 --out " + first, tmp);
+  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  // The first warm-up's phase 3 took one large step (learning rate 0.5). A negligible phase-3
+  // learning rate then leaves a block's weights as the --init file holds them, step included;
+  // without --init the same seed rebuilds the first run's phase 1, without that step.
+  const std::string w = "blocks.3.conv.inverted_bottleneck.conv.conv.weight";
+  const auto r = run_nat(
+      common + " --seed 1 --lr-supernet 1e-12 --json --init " + first + " --out " + out, tmp);
+  REQUIRE_MESSAGE(r.rc == 0, r.err);
+  CHECK(nat::json::parse(r.out).at("init").as_string() == first);
+  const auto x = nat::io::load_safetensors<float>(first).at(w).contiguous();
+  const auto y = nat::io::load_safetensors<float>(out).at(w).contiguous();
+  REQUIRE(x.numel() == y.numel());
+  double diff = 0;
+  for (std::size_t i = 0; i < x.numel(); ++i)
+    diff = std::max(diff, double(std::abs(x.data()[i] - y.data()[i])));
+  CHECK(diff < 1e-6);
+  // Without --init the run ends elsewhere, so the check above can tell the two apart.
+  const auto plain = run_nat(common + " --seed 1 --lr-supernet 1e-12 --out " + out, tmp);
+  REQUIRE_MESSAGE(plain.rc == 0, plain.err);
+  const auto z = nat::io::load_safetensors<float>(out).at(w).contiguous();
+  double moved = 0;
+  for (std::size_t i = 0; i < x.numel(); ++i)
+    moved = std::max(moved, double(std::abs(x.data()[i] - z.data()[i])));
+  CHECK(moved > 1e-3);
+
+  // Refused in one line before any training: no file, not a supernet of this layout, and one
+  // warmed up on this dataset with another seed (it trained on this seed's validation images).
+  nat::write_file_atomic(tmp.path + "/junk.safetensors", "not a safetensors file");
+  for (const std::string bad :
+       {" --seed 1 --init " + tmp.path + "/nope",
+        " --seed 1 --init " + tmp.path + "/junk.safetensors", " --seed 2 --init " + first}) {
+    CAPTURE(bad);
+    const auto e = run_nat(common + bad + " --out " + tmp.path + "/never.safetensors", tmp);
+    CHECK(e.rc == 2);
+    CHECK(lines(e.err) == 1);
+    CHECK(e.err.find("--init") != std::string::npos);
+    CHECK(!nat::file_exists(tmp.path + "/never.safetensors"));
+  }
+}
