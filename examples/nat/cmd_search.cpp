@@ -192,8 +192,8 @@ int run_search(const std::vector<std::string>& argv) {
   auto split =
       nat::data::train_validation_split(data.train, cfg.evaluation.validation_images, cfg.seed,
                                         /*stratified=*/true);
-  const auto space = layout_name == "mbv3_small" ? nat::search::make_space("small")
-                                                 : nat::search::make_space("nat_mbv3");
+  auto space = layout_name == "mbv3_small" ? nat::search::make_space("small")
+                                           : nat::search::make_space("nat_mbv3");
 
   nat::elastic::supernet net(layout, cfg.seed);
   auto warmup_settings = [&] {
@@ -241,12 +241,14 @@ int run_search(const std::vector<std::string>& argv) {
     nat::io::load_safetensors_into(cfg.supernet_path, net.state_dict());
   }
 
-  const auto resolutions = space.resolutions();
-  if (!a.has("resume") && cfg.adaptation.resolutions.empty()) {
+  if (!a.has("resume") && (cfg.adaptation.resolutions.empty() || cfg.max_resolution == 0)) {
     // A supernet warmed up on fewer sizes than the space holds (`nat train-supernet` records
     // them) is adapted only at those, as the paper adapts over its warm-up's range: batches at the
-    // other sizes cost more and trained no better subnet (docs/RESULTS.md). Written to
-    // config.json, so a resumed run keeps it.
+    // other sizes cost more and trained no better subnet (docs/RESULTS.md). Nor are subnets
+    // searched above its largest size, where no weights were trained (the space's largest subnet
+    // would otherwise sit there, below the smallest). Written to config.json, so a resumed run
+    // keeps both.
+    const auto all = space.resolutions();
     std::map<std::string, std::string> meta;
     nat::io::load_safetensors<float>(cfg.supernet_path, &meta);
     const auto it = meta.find("resolutions");
@@ -254,21 +256,37 @@ int run_search(const std::vector<std::string>& argv) {
       std::vector<int> trained;
       const std::string what = cfg.supernet_path + "'s metadata \"resolutions\"";
       for (const auto r : parse_sizes(it->second, what.c_str()))
-        if (std::find(resolutions.begin(), resolutions.end(), static_cast<int>(r)) !=
-            resolutions.end())
+        if (std::find(all.begin(), all.end(), static_cast<int>(r)) != all.end())
           trained.push_back(static_cast<int>(r));
       if (trained.empty())
         throw nat::config_error("nat search: " + cfg.supernet_path + " was warmed up at " +
                                 it->second + " px, none of the search space's resolutions");
-      if (trained.size() < resolutions.size()) {
+      const int top = *std::max_element(trained.begin(), trained.end());
+      if (cfg.adaptation.resolutions.empty() && trained.size() < all.size()) {
         cfg.adaptation.resolutions = trained;
         if (!quiet)
           std::fprintf(stderr,
                        "nat search: the supernet was warmed up at %s px; adapting it only there\n",
                        it->second.c_str());
       }
+      if (cfg.max_resolution == 0 && top < all.back()) {
+        cfg.max_resolution = static_cast<std::size_t>(top);
+        if (!quiet) std::fprintf(stderr, "nat search: searching resolutions up to %d px\n", top);
+      }
     }
   }
+  if (cfg.max_resolution > 0) {
+    std::vector<int> kept;
+    for (const int r : space.resolutions())
+      if (r <= static_cast<int>(cfg.max_resolution)) kept.push_back(r);
+    if (kept.empty())
+      throw nat::config_error("nat search: max_resolution " + std::to_string(cfg.max_resolution) +
+                              " lies below every resolution of the search space");
+    auto v = space.to_json();
+    v["resolutions"] = kept;
+    space = nat::search::dynamic_mbv3_space_from_json(v);
+  }
+  const auto resolutions = space.resolutions();
   nat::transfer::supernet_task t(net, split.train, split.validation, tf, cfg);
   t.set_quiet(quiet);
   t.set_resolution_range(resolutions.front(), resolutions.back());

@@ -58,6 +58,18 @@ result run_nat(const std::string& args, const scratch_dir& tmp) {
   return r;
 }
 
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '\n') {
+      if (i > start) out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  if (start < s.size()) out.push_back(s.substr(start));
+  return out;
+}
+
 std::size_t lines(const std::string& s) {
   std::size_t n = 0;
   for (char c : s) n += c == '\n';
@@ -314,6 +326,23 @@ TEST_CASE("nat search: a supernet warmed up on fewer sizes than the space is ada
   CHECK(r.err.find("warmed up at 28,32 px") != std::string::npos);
   const auto written = nat::json::parse(nat::read_file(run + "/config.json"));
   CHECK(written.at("adaptation").at("resolutions").dump() == "[28,32]");
+  // Nor are subnets searched above 32 px, where it has no trained weights: the space the run
+  // stores, and every subnet it evaluated (the largest of the initial archive included).
+  CHECK(r.err.find("searching resolutions up to 32 px") != std::string::npos);
+  CHECK(written.at("max_resolution").dump() == "32");
+  CHECK(nat::json::parse(nat::read_file(run + "/space.json")).at("resolutions").dump() ==
+        "[28,32]");
+  std::size_t evaluated = 0, at_32 = 0;
+  for (const auto& line : split_lines(nat::read_file(run + "/archive.jsonl"))) {
+    const auto e = nat::json::parse(line);
+    if (!e.contains("config")) continue;
+    const auto res = e.at("config").at("r").as_int();
+    CHECK((res == 28 || res == 32));
+    ++evaluated;
+    at_32 += res == 32;
+  }
+  CHECK(evaluated >= 8);
+  CHECK(at_32 >= 1);
   // Trained at sizes the space does not hold: refused in one line, before any evaluation.
   const auto pre_off = run_nat(warm + " --resolutions 64 --out " + off, tmp);
   REQUIRE_MESSAGE(pre_off.rc == 0, pre_off.err);
@@ -460,7 +489,7 @@ TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's sup
   // Refused in one line before any training: no file, not a supernet of this layout, and one
   // warmed up on this dataset with another seed (it trained on this seed's validation images).
   nat::write_file_atomic(tmp.path + "/junk.safetensors", "not a safetensors file");
-  for (const std::string bad :
+  for (const std::string& bad :
        {" --seed 1 --init " + tmp.path + "/nope",
         " --seed 1 --init " + tmp.path + "/junk.safetensors", " --seed 2 --init " + first}) {
     CAPTURE(bad);

@@ -35,6 +35,7 @@ TEST_CASE("nat_config: JSON round trip keeps every field") {
   c.search.ref_dirs_seed = 7;
   c.adaptation.resolutions = {28, 36};
   c.adaptation.sandwich = true;
+  c.max_resolution = 40;
   const auto text = nat::transfer::to_json(c).dump(2);
   const auto back = nat::transfer::nat_config_from_json(nat::json::parse(text));
   CHECK(nat::transfer::to_json(back) == nat::transfer::to_json(c));
@@ -56,6 +57,7 @@ TEST_CASE("nat_config: bad settings name the field") {
   CHECK_THROWS_WITH_AS(bad(R"({"n_iteratons":3})"), doctest::Contains("n_iteratons"),
                        nat::config_error);
   CHECK_THROWS_AS(bad(R"({"n_doe":-5})"), nat::config_error);
+  CHECK_THROWS_AS(bad(R"({"max_resolution":-40})"), nat::config_error);
   CHECK_THROWS_WITH_AS(bad(R"({"adaptation":{"resolutions":[28,0]}})"),
                        doctest::Contains("adaptation.resolutions"), nat::config_error);
   CHECK_THROWS_AS(nat::transfer::preset("huge"), nat::config_error);

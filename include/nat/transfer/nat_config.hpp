@@ -87,6 +87,10 @@ struct nat_config {
   std::size_t n_iterations = 30;
   std::size_t n_candidates = 8;    ///< subnets evaluated per iteration
   bool reevaluate_archive = true;  ///< re-evaluate every archive member after each adaptation
+  /// Search only the space's resolutions up to this one (0 = all of them): a supernet warmed up
+  /// up to 40 px has no trained weights for the larger sizes a space may list. An upper bound
+  /// keeps the space's first resolutions, so its digit encodings keep their meaning.
+  std::size_t max_resolution = 0;
   std::uint64_t seed = 0;
   adaptation_config adaptation;
   search_config search;
@@ -196,6 +200,7 @@ inline json::value to_json(const nat_config& c) {
   v["n_iterations"] = c.n_iterations;
   v["n_candidates"] = c.n_candidates;
   v["reevaluate_archive"] = c.reevaluate_archive;
+  v["max_resolution"] = c.max_resolution;
   v["seed"] = static_cast<double>(c.seed);
   auto& a = v["adaptation"];
   a["epochs_per_iteration"] = c.adaptation.epochs_per_iteration;
@@ -250,7 +255,7 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
   check_keys(v,
              {"dataset", "data_dir", "supernet_preset", "supernet_path", "objectives", "algorithm",
               "surrogate", "n_doe", "n_iterations", "n_candidates", "reevaluate_archive", "seed",
-              "adaptation", "search", "evaluation"},
+              "max_resolution", "adaptation", "search", "evaluation"},
              "");
   if (v.contains("dataset")) c.dataset = v.at("dataset").as_string();
   if (v.contains("data_dir")) c.data_dir = v.at("data_dir").as_string();
@@ -267,6 +272,7 @@ inline nat_config nat_config_from_json(const json::value& v, nat_config c = {}) 
   if (v.contains("n_candidates")) c.n_candidates = size(v.at("n_candidates"));
   if (v.contains("reevaluate_archive")) c.reevaluate_archive = v.at("reevaluate_archive").as_bool();
   if (v.contains("seed")) c.seed = static_cast<std::uint64_t>(size(v.at("seed")));
+  if (v.contains("max_resolution")) c.max_resolution = size(v.at("max_resolution"));
   if (v.contains("adaptation")) {
     const auto& a = v.at("adaptation");
     check_keys(
