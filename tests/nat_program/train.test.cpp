@@ -18,6 +18,7 @@
 #include <nat/core/json.hpp>
 #include <nat/core/rng.hpp>
 #include <nat/io/safetensors.hpp>
+#include <nat/transfer/archive.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,16 +59,16 @@ result run_nat(const std::string& args, const scratch_dir& tmp) {
   return r;
 }
 
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (s[i] == '\n') {
-      if (i > start) out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  if (start < s.size()) out.push_back(s.substr(start));
-  return out;
+// Largest |a - b| over the elements of tensor `name` in two safetensors files (a supernet, or a
+// train.ckpt that also holds optimiser state).
+double max_abs_diff(const std::string& file_a, const std::string& file_b, const std::string& name) {
+  const auto a = nat::io::load_safetensors<float>(file_a).at(name).contiguous();
+  const auto b = nat::io::load_safetensors<float>(file_b).at(name).contiguous();
+  REQUIRE(a.numel() == b.numel());
+  double d = 0;
+  for (std::size_t i = 0; i < a.numel(); ++i)
+    d = std::max(d, double(std::abs(a.data()[i] - b.data()[i])));
+  return d;
 }
 
 std::size_t lines(const std::string& s) {
@@ -332,16 +333,13 @@ TEST_CASE("nat search: a supernet warmed up on fewer sizes than the space is ada
   CHECK(written.at("max_resolution").dump() == "32");
   CHECK(nat::json::parse(nat::read_file(run + "/space.json")).at("resolutions").dump() ==
         "[28,32]");
-  std::size_t evaluated = 0, at_32 = 0;
-  for (const auto& line : split_lines(nat::read_file(run + "/archive.jsonl"))) {
-    const auto e = nat::json::parse(line);
-    if (!e.contains("config")) continue;
-    const auto res = e.at("config").at("r").as_int();
-    CHECK((res == 28 || res == 32));
-    ++evaluated;
-    at_32 += res == 32;
+  const nat::transfer::archive evaluated(run + "/archive.jsonl");
+  CHECK(evaluated.size() >= 8);
+  std::size_t at_32 = 0;
+  for (const auto& e : evaluated.entries()) {
+    CHECK((e.config.r == 28 || e.config.r == 32));
+    at_32 += e.config.r == 32;
   }
-  CHECK(evaluated >= 8);
   CHECK(at_32 >= 1);
   // Trained at sizes the space does not hold: refused in one line, before any evaluation.
   const auto pre_off = run_nat(warm + " --resolutions 64 --out " + off, tmp);
@@ -391,16 +389,7 @@ TEST_CASE("nat train-supernet --largest-from: a finished `nat train --subnet lar
   const auto& by_r = report.at("test_top1_by_resolution");
   CHECK(by_r.at("largest").at("28").dump() == report.at("largest_test_top1").dump());
   CHECK(by_r.at("smallest").at("28").dump() == report.at("smallest_test_top1").dump());
-  const auto trained = nat::io::load_safetensors<float>(big + "/train.ckpt");
-  const auto warmed = nat::io::load_safetensors<float>(out);
-  const auto& a = trained.at("first_conv.conv.weight");
-  const auto& b = warmed.at("first_conv.conv.weight");
-  REQUIRE(a.numel() == b.numel());
-  const auto ca = a.contiguous(), cb = b.contiguous();
-  double diff = 0;
-  for (std::size_t i = 0; i < ca.numel(); ++i)
-    diff = std::max(diff, double(std::abs(ca.data()[i] - cb.data()[i])));
-  CHECK(diff < 1e-6);
+  CHECK(max_abs_diff(big + "/train.ckpt", out, "first_conv.conv.weight") < 1e-6);
 }
 
 TEST_CASE("nat train --init: the training starts from a supernet's weights") {
@@ -417,24 +406,14 @@ TEST_CASE("nat train --init: the training starts from a supernet's weights") {
 
   // A negligible learning rate keeps the stem as --init gave it, not as the seed would draw it:
   // the trained run's weights, which differ from a fresh initialisation (the second seed's).
-  const auto stem = [](const std::string& path) {
-    return nat::io::load_safetensors<float>(path).at("first_conv.conv.weight").contiguous();
-  };
-  const auto max_diff = [](const nat::tensor<float>& x, const nat::tensor<float>& y) {
-    REQUIRE(x.numel() == y.numel());
-    double d = 0;
-    for (std::size_t i = 0; i < x.numel(); ++i)
-      d = std::max(d, double(std::abs(x.data()[i] - y.data()[i])));
-    return d;
-  };
   const std::string tuned = common + " --seed 2 --lr 1e-12";
   const auto r = run_nat("train" + tuned + " --init " + a + "/train.ckpt --out " + b, tmp);
   REQUIRE_MESSAGE(r.rc == 0, r.err);
   const auto fresh = run_nat("train" + tuned + " --out " + c, tmp);
   REQUIRE_MESSAGE(fresh.rc == 0, fresh.err);
-  const auto init = stem(a + "/train.ckpt");
-  CHECK(max_diff(stem(b + "/train.ckpt"), init) < 1e-6);
-  CHECK(max_diff(stem(c + "/train.ckpt"), init) > 1e-3);
+  const std::string stem = "first_conv.conv.weight";
+  CHECK(max_abs_diff(b + "/train.ckpt", a + "/train.ckpt", stem) < 1e-6);
+  CHECK(max_abs_diff(c + "/train.ckpt", a + "/train.ckpt", stem) > 1e-3);
   CHECK(nat::json::parse(nat::read_file(b + "/train.json")).at("init").as_string() ==
         a + "/train.ckpt");
 
@@ -470,21 +449,11 @@ TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's sup
       common + " --seed 1 --lr-supernet 1e-12 --json --init " + first + " --out " + out, tmp);
   REQUIRE_MESSAGE(r.rc == 0, r.err);
   CHECK(nat::json::parse(r.out).at("init").as_string() == first);
-  const auto x = nat::io::load_safetensors<float>(first).at(w).contiguous();
-  const auto y = nat::io::load_safetensors<float>(out).at(w).contiguous();
-  REQUIRE(x.numel() == y.numel());
-  double diff = 0;
-  for (std::size_t i = 0; i < x.numel(); ++i)
-    diff = std::max(diff, double(std::abs(x.data()[i] - y.data()[i])));
-  CHECK(diff < 1e-6);
+  CHECK(max_abs_diff(first, out, w) < 1e-6);
   // Without --init the run ends elsewhere, so the check above can tell the two apart.
   const auto plain = run_nat(common + " --seed 1 --lr-supernet 1e-12 --out " + out, tmp);
   REQUIRE_MESSAGE(plain.rc == 0, plain.err);
-  const auto z = nat::io::load_safetensors<float>(out).at(w).contiguous();
-  double moved = 0;
-  for (std::size_t i = 0; i < x.numel(); ++i)
-    moved = std::max(moved, double(std::abs(x.data()[i] - z.data()[i])));
-  CHECK(moved > 1e-3);
+  CHECK(max_abs_diff(first, out, w) > 1e-3);
 
   // Refused in one line before any training: no file, not a supernet of this layout, and one
   // warmed up on this dataset with another seed (it trained on this seed's validation images).
