@@ -41,6 +41,9 @@ const std::vector<option> train_options = {
     {"subnets", "K", "subnets per step in phase 3 (default 4)"},
     {"sampling", "S", "phase 3 sampling: sandwich (default) or uniform"},
     {"kd", "X", "distillation weight in phase 3 (default 1.0; 0 = off)"},
+    {"cutmix", "P",
+     "CutMix in both phases with probability P per mix (two mixes, beta 1: NAT's pipeline uses "
+     "0.5; default 0 = off)"},
     {"resolutions", "LIST", "per-batch training resolutions (default: 28,32,36,40)"},
     {"max-steps", "N", "cap the steps of every epoch (quick runs; default: whole epochs)"},
     {"holdout", "N",
@@ -166,6 +169,8 @@ int run_train_supernet(const std::vector<std::string>& argv) {
     throw usage_error("--sampling expects sandwich or uniform, got \"" + s + "\"");
   o.sampling = s == "sandwich" ? nat::train::sampling::sandwich : nat::train::sampling::uniform;
   o.kd = get_double(a, "kd", 1.0);
+  o.cutmix = get_double(a, "cutmix", 0.0);
+  if (!(o.cutmix >= 0 && o.cutmix <= 1)) throw usage_error("--cutmix must lie in [0, 1]");
   o.resolutions = parse_sizes(a.get_or("resolutions", "28,32,36,40"), "resolutions");
   o.max_steps = static_cast<std::size_t>(a.get_int("max-steps", 0));
   o.seed = seed;

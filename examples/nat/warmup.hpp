@@ -28,6 +28,7 @@ struct warmup_options {
   std::size_t subnets = 4;
   nat::train::sampling sampling = nat::train::sampling::sandwich;
   double kd = 1.0;
+  double cutmix = 0.0;  ///< CutMix probability per mix in both phases (0 = off)
   std::vector<std::size_t> resolutions = {28, 32, 36, 40};
   std::size_t max_steps = 0;  ///< cap per epoch (0 = whole epochs)
   std::uint64_t seed = 0;
@@ -64,6 +65,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
   base.quiet = o.quiet;
   base.weight_decay = 3e-5;
   base.label_smoothing = 0.1;
+  base.cutmix.prob = o.cutmix;
   base.nesterov = true;
   base.resume = true;  // each phase continues its own checkpoint; fresh runs remove them first
   const std::string teacher_path = out + ".teacher.safetensors";

@@ -87,6 +87,46 @@ TEST_CASE(
   std::remove((dir + "_b.safetensors").c_str());
 }
 
+TEST_CASE("trainer: with CutMix a tiny supernet still learns, and a killed run resumes exactly") {
+  const auto data = tiny_data(192, 1);
+  const auto test = tiny_data(96, 2);
+  const nat::data::image_transform plain;
+  const std::string dir = "/tmp/nat_trainer_cutmix_" + std::to_string(::getpid());
+  auto cfg = base_config();
+  cfg.cutmix.prob = 0.5;
+  cfg.checkpoint = dir + "_a.safetensors";
+  nat::elastic::supernet a(tiny_layout(), 7);
+  nat::train::trainer<float>(a, data, plain, cfg).run();
+  a.set_active(a.config().largest(12));
+  nat::elastic::recalibrate_bn(a,
+                               nat::train::calibration_batches<float>(data, plain, 12, 64, 32, 5));
+  CHECK(nat::train::evaluate(a, test, plain, 12).top1 > 85.0);
+
+  auto off = base_config();
+  nat::elastic::supernet n(tiny_layout(), 7);
+  nat::train::trainer<float>(n, data, plain, off).run();
+
+  cfg.checkpoint = dir + "_b.safetensors";
+  cfg.resume = true;
+  nat::elastic::supernet b(tiny_layout(), 7);
+  {
+    nat::train::trainer<float> tr(b, data, plain, cfg);
+    tr.set_step_callback([](std::size_t epoch, std::size_t step) {
+      if (epoch == 1 && step == 4) throw std::runtime_error("killed");
+    });
+    CHECK_THROWS_WITH(tr.run(), "killed");
+  }
+  nat::elastic::supernet c(tiny_layout(), 99);
+  nat::train::trainer<float>(c, data, plain, cfg).run();
+  nat::elastic::supernet a2(tiny_layout(), 7);  // a's weights before BN recalibration
+  cfg.checkpoint = dir + "_c.safetensors";
+  cfg.resume = false;
+  nat::train::trainer<float>(a2, data, plain, cfg).run();
+  CHECK(weights(c) == weights(a2));
+  CHECK(weights(n) != weights(a2));  // the mixing reaches the gradients
+  for (const char* s : {"_a", "_b", "_c"}) std::remove((dir + s + ".safetensors").c_str());
+}
+
 TEST_CASE("trainer: a diverging run stops with a clear error and writes no checkpoint") {
   const auto data = tiny_data(64, 6);
   auto cfg = base_config();
@@ -109,6 +149,9 @@ TEST_CASE("trainer_config: bad settings are named") {
   c = base_config();
   c.subnets_per_step = 1;
   CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("sandwich"), nat::config_error);
+  c = base_config();
+  c.cutmix.prob = 2;
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("cutmix"), nat::config_error);
   c = base_config();
   c.resume = true;
   CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("checkpoint"), nat::config_error);

@@ -89,6 +89,35 @@ class rng {
   /// Normal deviate with the given mean and standard deviation.
   double normal(double mean, double stddev) { return mean + stddev * normal(); }
 
+  /// Gamma(shape, 1) deviate (Marsaglia & Tsang 2000; shape < 1 through
+  /// Gamma(shape+1)·U^(1/shape)).
+  double gamma(double shape) {
+    if (!(shape > 0) || !std::isfinite(shape))
+      throw config_error("rng::gamma: shape must be positive and finite");
+    if (shape < 1.0) {
+      const double u = uniform();
+      return gamma(shape + 1.0) * std::pow(u > 0 ? u : 0x1.0p-53, 1.0 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+      double x, v;
+      do {
+        x = normal();
+        v = 1.0 + c * x;
+      } while (v <= 0.0);
+      v = v * v * v;
+      const double u = uniform();
+      if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+      if (u > 0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+    }
+  }
+
+  /// Beta(a, b) deviate in [0, 1], as the ratio of two gamma deviates.
+  double beta(double a, double b) {
+    const double x = gamma(a), y = gamma(b);
+    return x + y > 0 ? x / (x + y) : 0.5;
+  }
+
   /// True with probability p.
   bool bernoulli(double p) { return uniform() < p; }
 

@@ -23,6 +23,7 @@
 #include "nat/core/subnet_config.hpp"
 #include "nat/core/timer.hpp"
 #include "nat/data/batch_loader.hpp"
+#include "nat/data/cutmix.hpp"
 #include "nat/data/image_dataset.hpp"
 #include "nat/data/transform.hpp"
 #include "nat/elastic/bn_recalibration.hpp"
@@ -58,6 +59,9 @@ struct trainer_config {
   double grad_clip = 0.0;  ///< global norm bound on the accumulated gradient; 0 = off
   double label_smoothing = 0.1;
   double kd_ratio = 0.0;  ///< loss = (kd·CE_soft + CE)·2/(kd+1) when a teacher is set
+  /// CutMix of every batch (off by default; NAT's pipeline: prob 0.5, beta 1, two mixes). The CE
+  /// term then uses the mixed soft targets, and a teacher sees the mixed images.
+  data::cutmix_config cutmix;
   sampling sample = sampling::largest;
   std::size_t subnets_per_step = 1;
   std::vector<std::size_t> resolutions;  ///< per-batch random size; empty = the dataset's own
@@ -86,6 +90,7 @@ struct trainer_config {
     if (!(grad_clip >= 0)) fail("grad_clip must be >= 0");
     if (!(label_smoothing >= 0 && label_smoothing < 1)) fail("label_smoothing must lie in [0, 1)");
     if (!(kd_ratio >= 0)) fail("kd_ratio must be >= 0");
+    cutmix.validate();
     if (subnets_per_step == 0) fail("subnets_per_step must be positive");
     if (sample == sampling::sandwich && subnets_per_step < 2)
       fail("sandwich sampling needs subnets_per_step >= 2");
@@ -217,8 +222,19 @@ class trainer {
     std::size_t n_loss = 0;
     for (std::size_t s = 0; s < steps; ++s) {
       if (!loader_->next(batch_)) break;
-      const auto x = batch_to_tensor<T>(batch_);
       const std::size_t step = (cfg_.schedule_offset_epochs + epoch) * steps + s;
+      tensor<T> mixed;
+      if (cfg_.cutmix.enabled()) {
+        // A function of (seed, global step), like the subnets below, so a resumed run mixes the
+        // same way.
+        rng gm((cfg_.seed ^ 0xC2B2AE3D27D4EB4FULL) * 0x9E3779B97F4A7C15ULL + step);
+        const auto k = static_cast<std::size_t>(net_.config().n_classes);
+        data::cutmix(batch_, k, cfg_.label_smoothing, cfg_.cutmix, gm, cutmix_targets_,
+                     cutmix_source_);
+        mixed = tensor<T>::empty({batch_.n, k});
+        std::copy(cutmix_targets_.begin(), cutmix_targets_.end(), mixed.data());
+      }
+      const auto x = batch_to_tensor<T>(batch_);
       opt_->set_lr(schedule_.at(step));
       tensor<T> soft;
       if (teacher_ && cfg_.kd_ratio > 0) {
@@ -236,7 +252,9 @@ class trainer {
         const auto sub = pick(g, j);
         net_.set_active(sub);
         const auto logits = net_.forward(x);
-        auto loss = ops::cross_entropy(logits, batch_.labels, static_cast<T>(cfg_.label_smoothing));
+        auto loss = mixed.defined() ? ops::soft_cross_entropy(logits, mixed)
+                                    : ops::cross_entropy(logits, batch_.labels,
+                                                         static_cast<T>(cfg_.label_smoothing));
         if (soft.defined()) {
           const T kd = static_cast<T>(cfg_.kd_ratio);
           loss = ops::scale(ops::add(ops::scale(ops::soft_cross_entropy(logits, soft), kd), loss),
@@ -353,6 +371,7 @@ class trainer {
   std::function<void(std::size_t, std::size_t)> on_step_;
   std::function<void(const epoch_stats&)> on_epoch_;
   data::batch batch_;
+  std::vector<float> cutmix_targets_, cutmix_source_;  // reused: no allocation per step
 };
 
 }  // namespace nat::train
