@@ -209,7 +209,7 @@ TEST_CASE("nat train: bad input is one line on stderr and exit code 2") {
        {"train --subnet bogus", "train --subnet 0101", "train --subnet 01011203200562076009771999",
         "train --dataset fashion-mnist", "train --subnet largest --epochs 0",
         "train --subnet largest --resolution 30", "train --resume --subnet largest",
-        "train --subnet largest --nope"}) {
+        "train --subnet largest --nope", "train --subnet largest --cutmix 2"}) {
     CAPTURE(args);
     const auto r = run_nat(args + " --out " + tmp.path + "/never", tmp);
     CHECK(r.rc == 2);
