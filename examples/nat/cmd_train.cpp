@@ -44,6 +44,8 @@ const std::vector<option> train_options = {
     {"cutmix", "P",
      "CutMix each training image with probability P per mix (two mixes, beta 1: NAT's pipeline "
      "uses 0.5; default 0 = off)"},
+    {"erasing", "P", "zero a random box (2-33 % of the area) with probability P (default 0 = off)"},
+    {"weight-decay", "X", "L2 weight decay, not on BN and biases (default 4e-5)"},
     {"resolution", "R", "input resolution (default: the subnet's own)"},
     {"val-images", "N", "held-out validation images (default min(1000, train/5); 0 = none)"},
     {"max-steps", "N", "cap the steps of every epoch (quick runs; default: whole epochs)"},
@@ -75,10 +77,11 @@ const char* const train_description =
     "takes a supernet file of the same --preset and class count (`nat train-supernet`'s output, a\n"
     "search run's supernet/supernet.safetensors) or a nat train run's train.ckpt.\n\n"
     "Recipe (train-supernet's phase 1 at one resolution): SGD with Nesterov momentum 0.9, weight\n"
-    "decay 4e-5 (none on BN and biases), cosine learning rate with one epoch of linear warm-up\n"
-    "(none for a 1-epoch run), label smoothing 0.1, classifier dropout of the preset, batches of\n"
-    "random crops (zero padding H/8), horizontal flips (Fashion-MNIST) and normalisation, resized\n"
-    "to the fixed resolution. BatchNorm keeps the statistics it tracked while training.\n\n"
+    "decay 4e-5 (--weight-decay; none on BN and biases), cosine learning rate with one epoch of\n"
+    "linear warm-up (none for a 1-epoch run), label smoothing 0.1, classifier dropout of the\n"
+    "preset, batches of random crops (zero padding H/8), horizontal flips (Fashion-MNIST) and\n"
+    "normalisation, resized to the fixed resolution; optionally CutMix (--cutmix) and random\n"
+    "erasing (--erasing). BatchNorm keeps the statistics it tracked while training.\n\n"
     "The validation images are held out of the training split with the same seeded stratified\n"
     "split `nat search --seed N` uses. DIR receives train.json (settings), train.ckpt (after "
     "every\n"
@@ -98,6 +101,8 @@ struct train_settings {
   std::size_t batch = 128;
   double lr = 0.1;
   double cutmix = 0.0;
+  double erasing = 0.0;
+  double weight_decay = 4e-5;
   std::size_t max_steps = 0;
   std::size_t val_images = 0;
   std::uint64_t seed = 0;
@@ -114,6 +119,8 @@ nat::json::value to_json(const train_settings& s) {
   v["batch"] = s.batch;
   v["lr"] = s.lr;
   v["cutmix"] = s.cutmix;
+  v["erasing"] = s.erasing;
+  v["weight_decay"] = s.weight_decay;
   v["max_steps"] = s.max_steps;
   v["val_images"] = s.val_images;
   v["seed"] = s.seed;
@@ -131,6 +138,9 @@ train_settings settings_from_json(const nat::json::value& v) {
   s.batch = static_cast<std::size_t>(v.at("batch").as_int());
   s.lr = v.at("lr").as_number();
   if (v.contains("cutmix")) s.cutmix = v.at("cutmix").as_number();  // absent before --cutmix
+  // Absent in runs older than --erasing / --weight-decay, which trained with these defaults.
+  if (v.contains("erasing")) s.erasing = v.at("erasing").as_number();
+  if (v.contains("weight_decay")) s.weight_decay = v.at("weight_decay").as_number();
   s.max_steps = static_cast<std::size_t>(v.at("max_steps").as_int());
   s.val_images = static_cast<std::size_t>(v.at("val_images").as_int());
   s.seed = static_cast<std::uint64_t>(v.at("seed").as_int());
@@ -230,6 +240,11 @@ int run_train(const std::vector<std::string>& argv) {
   if (!(s.lr > 0)) throw usage_error("--lr must be positive");
   s.cutmix = get_double(a, "cutmix", resume ? stored.cutmix : 0.0);
   if (!(s.cutmix >= 0 && s.cutmix <= 1)) throw usage_error("--cutmix must lie in [0, 1]");
+  s.erasing = get_double(a, "erasing", resume ? stored.erasing : 0.0);
+  if (!(s.erasing >= 0 && s.erasing <= 1)) throw usage_error("--erasing must lie in [0, 1]");
+  s.weight_decay = get_double(a, "weight-decay", resume ? stored.weight_decay : 4e-5);
+  if (!(s.weight_decay >= 0 && s.weight_decay < 1))
+    throw usage_error("--weight-decay must lie in [0, 1)");
   const long long max_steps = a.get_int("max-steps", static_cast<long long>(stored.max_steps));
   if (max_steps < 0) throw usage_error("--max-steps must be >= 0");
   s.max_steps = static_cast<std::size_t>(max_steps);
@@ -263,8 +278,9 @@ int run_train(const std::vector<std::string>& argv) {
   const auto& cfg = s.subnet;
   const auto r = static_cast<std::size_t>(cfg.r);
   // Normalisation statistics of the whole training split, as `nat evaluate` computes them.
-  const auto tf = nat::data::nat_transforms(data.train, data.flip,
-                                            static_cast<std::size_t>(layout.in_channels));
+  auto tf = nat::data::nat_transforms(data.train, data.flip,
+                                      static_cast<std::size_t>(layout.in_channels));
+  tf.train.random_erasing = s.erasing;
   // The validation images: the same seeded stratified split `nat search --seed` holds out.
   nat::data::train_validation split;
   if (s.val_images > 0)
@@ -307,7 +323,7 @@ int run_train(const std::vector<std::string>& argv) {
   c.lr = s.lr;
   c.momentum = 0.9;
   c.nesterov = true;
-  c.weight_decay = 4e-5;
+  c.weight_decay = s.weight_decay;
   c.warmup_epochs = s.epochs > 1 ? 1 : 0;
   c.label_smoothing = 0.1;
   c.cutmix.prob = s.cutmix;

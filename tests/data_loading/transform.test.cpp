@@ -264,3 +264,79 @@ TEST_CASE("nat_transforms: NAT's train/eval pipelines with the dataset's statist
   CHECK((c.height == 28 && c.width == 28));
   CHECK((c.top >= -4 && c.top <= 4));
 }
+
+TEST_CASE("random erasing: torchvision's area and ratio ranges, a fair rate, bad settings") {
+  image_transform t;
+  t.random_erasing = 0.5;
+  nat::rng r(11);
+  const int n = 20000;
+  int erased = 0;
+  double area = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const auto e = nat::data::plan_erasing(t, 32, 32, r);
+    if (e.height == 0) continue;
+    ++erased;
+    REQUIRE((e.width >= 1 && e.height < 32 && e.width < 32));
+    REQUIRE((e.top + e.height <= 32 && e.left + e.width <= 32));
+    const double ratio = double(e.height) / double(e.width);
+    // Rounding h and w to whole pixels widens [0.3, 3.3] a little for small boxes.
+    CHECK((ratio > 0.3 * 0.5 && ratio < 3.3 * 2.0));
+    area += double(e.height * e.width) / 1024.0;
+  }
+  CHECK(std::abs(erased - n / 2) < 300);  // 4 standard deviations of a fair coin
+  // Mean erased fraction of a 32x32 output under torchvision's rule (rounding, 10 attempts),
+  // 0.17404 from 10^6 draws of an independent Python rendition of RandomErasing.get_params.
+  CHECK(area / erased == doctest::Approx(0.1740).epsilon(0.02));
+
+  image_transform off;
+  nat::rng r0(11);
+  CHECK(nat::data::plan_erasing(off, 32, 32, r0).height == 0);
+  CHECK(r0.uniform() == nat::rng(11).uniform());  // off takes no draws
+
+  image_transform bad;
+  bad.random_erasing = 1.5;
+  CHECK_THROWS_AS(bad.validate(1), nat::config_error);
+  bad.random_erasing = 0.5;
+  bad.erasing_scale_max = 1.0;
+  CHECK_THROWS_AS(bad.validate(1), nat::config_error);
+}
+
+TEST_CASE("random erasing zeroes one box of the normalised output and leaves the rest alone") {
+  const std::size_t h = 10, w = 10;
+  std::vector<std::uint8_t> img(h * w);
+  for (std::size_t i = 0; i < img.size(); ++i) img[i] = std::uint8_t(100 + i);
+  image_transform plain;
+  plain.random_crop = true;
+  plain.random_crop_padding = 2;
+  plain.horizontal_flip = true;
+  plain.mean = {0.2f};
+  plain.std = {0.3f};
+  plain.out_channels = 3;
+  image_transform er = plain;
+  er.random_erasing = 1.0;
+  int boxes = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    std::vector<float> a(3 * 16 * 16), b(a.size());
+    nat::rng ra(seed), rb(seed);
+    nat::data::apply_transform(plain, img.data(), 1, h, w, 16, 16, ra, a.data());
+    nat::data::apply_transform(er, img.data(), 1, h, w, 16, 16, rb, b.data());
+    // The same crop and flip (erasing draws after them); the box is where the two differ.
+    nat::rng rp(seed);
+    nat::data::plan_crop(er, h, w, rp);
+    const auto e = nat::data::plan_erasing(er, 16, 16, rp);
+    REQUIRE(e.height > 0);
+    ++boxes;
+    for (std::size_t ch = 0; ch < 3; ++ch)
+      for (std::size_t y = 0; y < 16; ++y)
+        for (std::size_t x = 0; x < 16; ++x) {
+          const std::size_t i = ch * 256 + y * 16 + x;
+          const bool inside =
+              y >= e.top && y < e.top + e.height && x >= e.left && x < e.left + e.width;
+          if (inside)
+            REQUIRE(b[i] == 0.0f);
+          else
+            REQUIRE(b[i] == a[i]);
+        }
+  }
+  CHECK(boxes == 50);
+}

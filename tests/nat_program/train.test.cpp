@@ -209,7 +209,8 @@ TEST_CASE("nat train: bad input is one line on stderr and exit code 2") {
        {"train --subnet bogus", "train --subnet 0101", "train --subnet 01011203200562076009771999",
         "train --dataset fashion-mnist", "train --subnet largest --epochs 0",
         "train --subnet largest --resolution 30", "train --resume --subnet largest",
-        "train --subnet largest --nope", "train --subnet largest --cutmix 2"}) {
+        "train --subnet largest --nope", "train --subnet largest --cutmix 2",
+        "train --subnet largest --erasing -0.1", "train --subnet largest --weight-decay -1"}) {
     CAPTURE(args);
     const auto r = run_nat(args + " --out " + tmp.path + "/never", tmp);
     CHECK(r.rc == 2);
@@ -426,6 +427,40 @@ TEST_CASE("nat train --init: the training starts from a supernet's weights") {
     CHECK(e.err.find("--init") != std::string::npos);
   }
   CHECK(!nat::file_exists(tmp.path + "/never"));
+}
+
+TEST_CASE("nat train --erasing / --weight-decay: stored, change the training, kept on resume") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", a = tmp.path + "/a", b = tmp.path + "/b",
+                    c = tmp.path + "/c";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = std::string(tiny_run) + " --dataset idx:" + data;
+  const auto plain = run_nat("train" + common + " --out " + a, tmp);
+  REQUIRE_MESSAGE(plain.rc == 0, plain.err);
+  const auto decayed = run_nat("train" + common + " --weight-decay 0.05 --out " + b, tmp);
+  REQUIRE_MESSAGE(decayed.rc == 0, decayed.err);
+  const auto erased = run_nat("train" + common + " --erasing 1 --out " + c, tmp);
+  REQUIRE_MESSAGE(erased.rc == 0, erased.err);
+
+  const auto settings = [](const std::string& dir) {
+    return nat::json::parse(nat::read_file(dir + "/train.json"));
+  };
+  CHECK(settings(a).at("weight_decay").as_number() == doctest::Approx(4e-5));
+  CHECK(settings(a).at("erasing").as_number() == 0.0);
+  CHECK(settings(b).at("weight_decay").as_number() == doctest::Approx(0.05));
+  CHECK(settings(c).at("erasing").as_number() == 1.0);
+  // Same seed, batches and crops: only the decay, or only the erased boxes, make the difference.
+  const std::string stem = "first_conv.conv.weight";
+  CHECK(max_abs_diff(b + "/train.ckpt", a + "/train.ckpt", stem) > 1e-6);
+  CHECK(max_abs_diff(c + "/train.ckpt", a + "/train.ckpt", stem) > 1e-6);
+
+  const auto clash = run_nat("train --resume --out " + c + " --erasing 0.5 --quiet", tmp);
+  CHECK(clash.rc == 2);
+  CHECK(lines(clash.err) == 1);
+  CHECK(clash.err.find("erasing") != std::string::npos);
 }
 
 TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's supernet") {

@@ -42,6 +42,15 @@ struct image_transform {
   double ratio_max = 4.0 / 3.0;  ///< Largest aspect ratio (w/h) for random_resized_crop.
   /// Mirror left-right with probability 1/2 (leave off for digits and text).
   bool horizontal_flip = false;
+  /// Random erasing (Zhong et al., AAAI 2020; torchvision RandomErasing with value 0): with this
+  /// probability one rectangle of the finished, normalised output is set to 0 (the data set's
+  /// mean). 0 = off. Area fraction uniform in [erasing_scale_min, erasing_scale_max], aspect
+  /// ratio (h/w) log-uniform in [erasing_ratio_min, erasing_ratio_max], up to 10 attempts to fit.
+  double random_erasing = 0.0;
+  double erasing_scale_min = 0.02;  ///< Smallest erased area fraction.
+  double erasing_scale_max = 0.33;  ///< Largest erased area fraction.
+  double erasing_ratio_min = 0.3;   ///< Smallest erased aspect ratio (h/w).
+  double erasing_ratio_max = 3.3;   ///< Largest erased aspect ratio (h/w).
   /// Per-channel mean and standard deviation in [0, 1] units: out = (v/255 − mean)/std. Empty =
   /// no normalisation (out = v/255). One value applies to every channel; otherwise one per output
   /// channel.
@@ -73,6 +82,20 @@ struct image_transform {
       if (!(ratio_min > 0.0 && ratio_min <= ratio_max))
         throw config_error(who + "need 0 < ratio_min <= ratio_max, got [" +
                            std::to_string(ratio_min) + ", " + std::to_string(ratio_max) + "]");
+    }
+    if (!(random_erasing >= 0.0 && random_erasing <= 1.0))
+      throw config_error(who + "random_erasing must be a probability in [0, 1], got " +
+                         std::to_string(random_erasing));
+    if (random_erasing > 0.0) {
+      if (!(erasing_scale_min > 0.0 && erasing_scale_min <= erasing_scale_max &&
+            erasing_scale_max < 1.0))
+        throw config_error(who + "need 0 < erasing_scale_min <= erasing_scale_max < 1, got [" +
+                           std::to_string(erasing_scale_min) + ", " +
+                           std::to_string(erasing_scale_max) + "]");
+      if (!(erasing_ratio_min > 0.0 && erasing_ratio_min <= erasing_ratio_max))
+        throw config_error(who + "need 0 < erasing_ratio_min <= erasing_ratio_max, got [" +
+                           std::to_string(erasing_ratio_min) + ", " +
+                           std::to_string(erasing_ratio_max) + "]");
     }
     if (mean.size() != std.size())
       throw config_error(who + "mean has " + std::to_string(mean.size()) + " values, std has " +
@@ -305,12 +328,47 @@ void render_window(const T* src, std::size_t c, std::size_t h, std::size_t w,
   }
 }
 
+/// A rectangle of an h×w output, in output pixels.
+struct erase_box {
+  std::size_t top = 0, left = 0, height = 0, width = 0;  ///< height 0: nothing to erase
+};
+
+/// torchvision `RandomErasing.get_params` for an h×w output under `t`'s erasing settings: the
+/// decision (one draw), then per attempt the area fraction and log-aspect-ratio, then top and left.
+/// An empty box when the coin says no or all 10 attempts fail to fit.
+inline erase_box plan_erasing(const image_transform& t, std::size_t h, std::size_t w, nat::rng& r) {
+  erase_box box;
+  if (!(t.random_erasing > 0.0) || !r.bernoulli(t.random_erasing)) return box;
+  const double area = double(h) * double(w);
+  const double log_lo = std::log(t.erasing_ratio_min), log_hi = std::log(t.erasing_ratio_max);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * r.uniform(t.erasing_scale_min, t.erasing_scale_max);
+    const double aspect = std::exp(r.uniform(log_lo, log_hi));
+    const long eh = round_half_even(std::sqrt(target * aspect));
+    const long ew = round_half_even(std::sqrt(target / aspect));
+    if (eh < 1 || ew < 1 || eh >= long(h) || ew >= long(w)) continue;
+    box.top = std::size_t(r.uniform_int(0, long(h) - eh));
+    box.left = std::size_t(r.uniform_int(0, long(w) - ew));
+    box.height = std::size_t(eh);
+    box.width = std::size_t(ew);
+    return box;
+  }
+  return box;
+}
+
 /// Applies pipeline `t` to one uint8 C×h×w image, writing output_channels(c)×out_h×out_w floats to
-/// `dst`; the randomness comes from `r` (see plan_crop for the draw order).
+/// `dst`; the randomness comes from `r` (see plan_crop for the draw order; random erasing draws
+/// after the geometry, so turning it on leaves every image's crop and flip as they were).
 inline void apply_transform(const image_transform& t, const std::uint8_t* src, std::size_t c,
                             std::size_t h, std::size_t w, std::size_t out_h, std::size_t out_w,
                             nat::rng& r, float* dst) {
   render_window(src, c, h, w, plan_crop(t, h, w, r), t, out_h, out_w, dst);
+  const erase_box e = plan_erasing(t, out_h, out_w, r);
+  if (e.height == 0) return;
+  const std::size_t oc = t.output_channels(c), plane = out_h * out_w;
+  for (std::size_t ch = 0; ch < oc; ++ch)
+    for (std::size_t y = e.top; y < e.top + e.height; ++y)
+      std::fill_n(dst + ch * plane + y * out_w + e.left, e.width, 0.0f);
 }
 
 /// Plain bilinear resize of a float C×h×w image, as PyTorch's
