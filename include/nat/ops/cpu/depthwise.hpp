@@ -202,6 +202,80 @@ inline void tap_dot(float* acc, const float* d, const float* const* base, std::s
 }
 #endif
 
+#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+/// AVX2 float flat path (the channel-blocked path needs AVX-512): 16 lanes are two 8-float
+/// registers, so every lane sums the same products in the same order as the scalar loops
+/// (bitwise identical where those contract to FMA). kU 16-lane accumulators per tap hide the FMA
+/// latency.
+template <int U>
+inline void tap_sum_block(float* out, const float* const* base, const float* wt, std::size_t ntaps,
+                          std::size_t o) {
+  __m256 acc[2 * U];
+  for (int u = 0; u < 2 * U; ++u) acc[u] = _mm256_setzero_ps();
+  for (std::size_t t = 0; t < ntaps; ++t) {
+    const __m256 wv = _mm256_set1_ps(wt[t]);
+    const float* b = base[t] + o;
+    for (int u = 0; u < 2 * U; ++u)
+      acc[u] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(b + 8 * u), acc[u]);
+  }
+  for (int u = 0; u < 2 * U; ++u) _mm256_storeu_ps(out + o + 8 * u, acc[u]);
+}
+
+inline void tap_sum(float* out, const float* const* base, const float* wt, std::size_t ntaps,
+                    std::size_t len) {
+  const std::size_t n = round_up(len, kLanes);
+  std::size_t o = 0;
+  for (; o + 64 <= n; o += 64) tap_sum_block<4>(out, base, wt, ntaps, o);
+  if (o + 32 <= n) {
+    tap_sum_block<2>(out, base, wt, ntaps, o);
+    o += 32;
+  }
+  if (o < n) tap_sum_block<1>(out, base, wt, ntaps, o);
+}
+
+/// Weight gradient: G taps at a time, two registers each (16 lanes), stay in registers while one
+/// 16-float load of dy feeds 2G FMAs; G <= 6 fits the 16 ymm registers.
+template <int G>
+inline void tap_dot_group(float* acc, const float* d, const float* const* base, std::size_t n) {
+  __m256 a[2 * G];
+  for (int g = 0; g < 2 * G; ++g) a[g] = _mm256_loadu_ps(acc + g * 8);
+  for (std::size_t o = 0; o < n; o += 16) {
+    const __m256 d0 = _mm256_loadu_ps(d + o), d1 = _mm256_loadu_ps(d + o + 8);
+    for (int g = 0; g < G; ++g) {
+      a[2 * g] = _mm256_fmadd_ps(d0, _mm256_loadu_ps(base[g] + o), a[2 * g]);
+      a[2 * g + 1] = _mm256_fmadd_ps(d1, _mm256_loadu_ps(base[g] + o + 8), a[2 * g + 1]);
+    }
+  }
+  for (int g = 0; g < 2 * G; ++g) _mm256_storeu_ps(acc + g * 8, a[g]);
+}
+
+inline void tap_dot(float* acc, const float* d, const float* const* base, std::size_t ntaps,
+                    std::size_t len) {
+  const std::size_t n = round_up(len, kLanes);
+  std::size_t t = 0;
+  for (; t + 6 <= ntaps; t += 6) tap_dot_group<6>(acc + t * 16, d, base + t, n);
+  switch (ntaps - t) {
+    case 5:
+      tap_dot_group<5>(acc + t * 16, d, base + t, n);
+      break;
+    case 4:
+      tap_dot_group<4>(acc + t * 16, d, base + t, n);
+      break;
+    case 3:
+      tap_dot_group<3>(acc + t * 16, d, base + t, n);
+      break;
+    case 2:
+      tap_dot_group<2>(acc + t * 16, d, base + t, n);
+      break;
+    case 1:
+      tap_dot_group<1>(acc + t * 16, d, base + t, n);
+      break;
+    default:
+      break;
+  }
+}
+#endif
+
 /// Planes per parallel task: enough work per task to amortise the scratch set-up, enough tasks to
 /// balance two or more threads.
 inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
