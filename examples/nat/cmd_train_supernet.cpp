@@ -44,6 +44,10 @@ const std::vector<option> train_options = {
     {"cutmix", "P",
      "CutMix in both phases with probability P per mix (two mixes, beta 1: NAT's pipeline uses "
      "0.5; default 0 = off)"},
+    {"erasing", "P",
+     "random erasing in both phases: zero a random box (2-33 % of the area) with probability P "
+     "(default 0 = off)"},
+    {"weight-decay", "X", "L2 weight decay in both phases, not on BN and biases (default 3e-5)"},
     {"resolutions", "LIST", "per-batch training resolutions (default: 28,32,36,40)"},
     {"max-steps", "N", "cap the steps of every epoch (quick runs; default: whole epochs)"},
     {"holdout", "N",
@@ -171,6 +175,11 @@ int run_train_supernet(const std::vector<std::string>& argv) {
   o.kd = get_double(a, "kd", 1.0);
   o.cutmix = get_double(a, "cutmix", 0.0);
   if (!(o.cutmix >= 0 && o.cutmix <= 1)) throw usage_error("--cutmix must lie in [0, 1]");
+  o.erasing = get_double(a, "erasing", 0.0);
+  if (!(o.erasing >= 0 && o.erasing <= 1)) throw usage_error("--erasing must lie in [0, 1]");
+  o.weight_decay = get_double(a, "weight-decay", 3e-5);
+  if (!(o.weight_decay >= 0 && o.weight_decay < 1))
+    throw usage_error("--weight-decay must lie in [0, 1)");
   o.resolutions = parse_sizes(a.get_or("resolutions", "28,32,36,40"), "resolutions");
   o.max_steps = static_cast<std::size_t>(a.get_int("max-steps", 0));
   o.seed = seed;

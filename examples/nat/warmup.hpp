@@ -28,7 +28,9 @@ struct warmup_options {
   std::size_t subnets = 4;
   nat::train::sampling sampling = nat::train::sampling::sandwich;
   double kd = 1.0;
-  double cutmix = 0.0;  ///< CutMix probability per mix in both phases (0 = off)
+  double cutmix = 0.0;         ///< CutMix probability per mix in both phases (0 = off)
+  double erasing = 0.0;        ///< random-erasing probability in both phases (0 = off)
+  double weight_decay = 3e-5;  ///< L2 decay in both phases (none on BN and biases)
   std::vector<std::size_t> resolutions = {28, 32, 36, 40};
   std::size_t max_steps = 0;  ///< cap per epoch (0 = whole epochs)
   std::uint64_t seed = 0;
@@ -63,7 +65,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
   base.max_steps_per_epoch = o.max_steps;
   base.seed = o.seed;
   base.quiet = o.quiet;
-  base.weight_decay = 3e-5;
+  base.weight_decay = o.weight_decay;
   base.label_smoothing = 0.1;
   base.cutmix.prob = o.cutmix;
   base.nesterov = true;
@@ -73,6 +75,10 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
                     phase3 = out + ".phase3.ckpt";
   if (!o.resume)
     for (const auto& p : {teacher_path, phase1, phase2, phase3}) std::remove(p.c_str());
+  // Erasing only in what the trainers see: BN recalibration and evaluation keep tf.train, the
+  // pipeline `nat search` and `nat evaluate` recalibrate with.
+  auto train_tf = tf.train;
+  train_tf.random_erasing = o.erasing;
   auto log_epochs = [&](const char* phase, const std::vector<nat::train::epoch_stats>& stats) {
     if (o.quiet) return;
     for (const auto& st : stats)
@@ -87,7 +93,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
       c.warmup_epochs = o.epochs_largest > 1 ? 1 : 0;
       c.sample = nat::train::sampling::largest;
       c.checkpoint = phase1;
-      nat::train::trainer<float> tr(net, data.train, tf.train, c);
+      nat::train::trainer<float> tr(net, data.train, train_tf, c);
       log_epochs("phase 1 (largest subnet)", tr.run());
     } else {
       // The trainer checkpoint holds the whole supernet (plus optimiser state, not needed here).
@@ -121,7 +127,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
     c.subnets_per_step = o.subnets;
     c.kd_ratio = o.kd;
     c.checkpoint = phase3;
-    nat::train::trainer<float> tr(net, data.train, tf.train, c);
+    nat::train::trainer<float> tr(net, data.train, train_tf, c);
     if (c.kd_ratio > 0) tr.set_teacher(teacher.get(), o.teacher_resolution);
     log_epochs("phase 3 (supernet)", tr.run());
   }

@@ -504,3 +504,35 @@ TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's sup
     CHECK(!nat::file_exists(tmp.path + "/never.safetensors"));
   }
 }
+
+TEST_CASE("nat train-supernet --erasing / --weight-decay reach both phases' training") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = "train-supernet --dataset idx:" + data +
+                             " --epochs-largest 1 --epochs-supernet 1 --max-steps 2 --batch 16 "
+                             "--holdout 16 --resolutions 28 --seed 1 --threads 2 --quiet";
+  const std::string plain = tmp.path + "/plain.safetensors",
+                    decayed = tmp.path + "/decayed.safetensors",
+                    erased = tmp.path + "/erased.safetensors";
+  for (const auto& [flags, out] : {std::pair<std::string, std::string>{"", plain},
+                                   {" --weight-decay 0.05", decayed},
+                                   {" --erasing 1", erased}}) {
+    const auto r = run_nat(common + flags + " --out " + out, tmp);
+    REQUIRE_MESSAGE(r.rc == 0, r.err);
+  }
+  // Same seed, batches and crops: the decay alone, or the erased boxes alone, move the weights.
+  const std::string w = "first_conv.conv.weight";
+  CHECK(max_abs_diff(decayed, plain, w) > 1e-6);
+  CHECK(max_abs_diff(erased, plain, w) > 1e-6);
+  for (const std::string bad : {" --erasing 2", " --weight-decay -0.1"}) {
+    CAPTURE(bad);
+    const auto e = run_nat(common + bad + " --out " + tmp.path + "/never.safetensors", tmp);
+    CHECK(e.rc == 2);
+    CHECK(lines(e.err) == 1);
+    CHECK(!nat::file_exists(tmp.path + "/never.safetensors"));
+  }
+}
