@@ -321,3 +321,34 @@ TEST_CASE("batch_norm_act: the portable float kernels match the vector ones") {
   CHECK(s1 == doctest::Approx(r1).epsilon(1e-5));
   CHECK(s2 == doctest::Approx(r2).epsilon(1e-5));
 }
+
+TEST_CASE("batch_norm sums: the vector kernels (AVX-512 or AVX2) match the portable ones") {
+  // Explicit template arguments pick the portable templates; the others resolve to the vector
+  // overloads where the build has them (to the same templates otherwise).
+  namespace d = nat::ops::cpu::detail;
+  for (const nat::ops::batch_norm_shape s :
+       {nat::ops::batch_norm_shape{6, 2, 23}, nat::ops::batch_norm_shape{5, 2, 64},
+        nat::ops::batch_norm_shape{40, 1, 7}, nat::ops::batch_norm_shape{3, 2, 16}}) {
+    CAPTURE(s.hw);
+    const std::size_t total = s.n * s.c * s.hw;
+    auto x = nat::tensorf::randn({total}, 41, 0.5f, 3.0f);
+    auto g = nat::tensorf::randn({total}, 42);
+    const float sc = 1.3f, sh = -0.2f, k = x.data()[s.hw];
+    double a1, a2, b1, b2;
+    d::shifted_sums<float>(x.data(), 1 % s.c, k, s, a1, a2);
+    d::shifted_sums(x.data(), 1 % s.c, k, s, b1, b2);
+    CHECK(b1 == doctest::Approx(a1).epsilon(1e-6));
+    CHECK(b2 == doctest::Approx(a2).epsilon(1e-6));
+    auto check_act = [&](auto act) {
+      using Act = decltype(act);
+      d::grad_sums<Act, float>(x.data(), g.data(), 1 % s.c, k, sc, sh, s, a1, a2);
+      d::grad_sums<Act>(x.data(), g.data(), 1 % s.c, k, sc, sh, s, b1, b2);
+      CHECK(b1 == doctest::Approx(a1).epsilon(1e-5));
+      CHECK(b2 == doctest::Approx(a2).epsilon(1e-5));
+    };
+    check_act(d::bn_identity{});
+    check_act(d::bn_relu{});
+    check_act(d::bn_relu6{});
+    check_act(d::bn_hswish{});
+  }
+}
