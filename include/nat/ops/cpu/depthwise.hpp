@@ -144,18 +144,6 @@ inline void tap_sum_block(float* out, const float* const* base, const float* wt,
   for (int u = 0; u < U; ++u) _mm512_storeu_ps(out + o + 16 * u, acc[u]);
 }
 
-inline void tap_sum(float* out, const float* const* base, const float* wt, std::size_t ntaps,
-                    std::size_t len) {
-  const std::size_t n = round_up(len, kLanes);
-  std::size_t o = 0;
-  for (; o + 64 <= n; o += 64) tap_sum_block<4>(out, base, wt, ntaps, o);
-  if (o + 32 <= n) {
-    tap_sum_block<2>(out, base, wt, ntaps, o);
-    o += 32;
-  }
-  if (o < n) tap_sum_block<1>(out, base, wt, ntaps, o);
-}
-
 /// Weight-gradient fast path: G taps at a time keep their accumulators in registers while one
 /// load of dy feeds G FMAs.
 template <int G>
@@ -169,40 +157,10 @@ inline void tap_dot_group(float* acc, const float* d, const float* const* base, 
   for (int g = 0; g < G; ++g) _mm512_storeu_ps(acc + g * 16, a[g]);
 }
 
-inline void tap_dot(float* acc, const float* d, const float* const* base, std::size_t ntaps,
-                    std::size_t len) {
-  const std::size_t n = round_up(len, kLanes);
-  std::size_t t = 0;
-  for (; t + 8 <= ntaps; t += 8) tap_dot_group<8>(acc + t * 16, d, base + t, n);
-  switch (ntaps - t) {
-    case 7:
-      tap_dot_group<7>(acc + t * 16, d, base + t, n);
-      break;
-    case 6:
-      tap_dot_group<6>(acc + t * 16, d, base + t, n);
-      break;
-    case 5:
-      tap_dot_group<5>(acc + t * 16, d, base + t, n);
-      break;
-    case 4:
-      tap_dot_group<4>(acc + t * 16, d, base + t, n);
-      break;
-    case 3:
-      tap_dot_group<3>(acc + t * 16, d, base + t, n);
-      break;
-    case 2:
-      tap_dot_group<2>(acc + t * 16, d, base + t, n);
-      break;
-    case 1:
-      tap_dot_group<1>(acc + t * 16, d, base + t, n);
-      break;
-    default:
-      break;
-  }
-}
-#endif
+/// Taps per tap_dot_group: accumulators that fit the 32 zmm registers.
+constexpr int kTapGroup = 8;
 
-#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+#elif defined(__AVX2__) && defined(__FMA__)
 /// AVX2 float flat path (the channel-blocked path needs AVX-512): 16 lanes are two 8-float
 /// registers, so every lane sums the same products in the same order as the scalar loops
 /// (bitwise identical where those contract to FMA). kU 16-lane accumulators per tap hide the FMA
@@ -221,18 +179,6 @@ inline void tap_sum_block(float* out, const float* const* base, const float* wt,
   for (int u = 0; u < 2 * U; ++u) _mm256_storeu_ps(out + o + 8 * u, acc[u]);
 }
 
-inline void tap_sum(float* out, const float* const* base, const float* wt, std::size_t ntaps,
-                    std::size_t len) {
-  const std::size_t n = round_up(len, kLanes);
-  std::size_t o = 0;
-  for (; o + 64 <= n; o += 64) tap_sum_block<4>(out, base, wt, ntaps, o);
-  if (o + 32 <= n) {
-    tap_sum_block<2>(out, base, wt, ntaps, o);
-    o += 32;
-  }
-  if (o < n) tap_sum_block<1>(out, base, wt, ntaps, o);
-}
-
 /// Weight gradient: G taps at a time, two registers each (16 lanes), stay in registers while one
 /// 16-float load of dy feeds 2G FMAs; G <= 6 fits the 16 ymm registers.
 template <int G>
@@ -249,12 +195,38 @@ inline void tap_dot_group(float* acc, const float* d, const float* const* base, 
   for (int g = 0; g < 2 * G; ++g) _mm256_storeu_ps(acc + g * 8, a[g]);
 }
 
-inline void tap_dot(float* acc, const float* d, const float* const* base, std::size_t ntaps,
+/// Taps per tap_dot_group: 2 registers each within the 16 ymm registers.
+constexpr int kTapGroup = 6;
+#endif
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+inline void tap_sum(float* out, const float* const* base, const float* wt, std::size_t ntaps,
                     std::size_t len) {
   const std::size_t n = round_up(len, kLanes);
+  std::size_t o = 0;
+  for (; o + 64 <= n; o += 64) tap_sum_block<4>(out, base, wt, ntaps, o);
+  if (o + 32 <= n) {
+    tap_sum_block<2>(out, base, wt, ntaps, o);
+    o += 32;
+  }
+  if (o < n) tap_sum_block<1>(out, base, wt, ntaps, o);
+}
+
+inline void tap_dot(float* acc, const float* d, const float* const* base, std::size_t ntaps,
+                    std::size_t len) {
+  const std::size_t n = round_up(len, kLanes), g = std::size_t(kTapGroup);
   std::size_t t = 0;
-  for (; t + 6 <= ntaps; t += 6) tap_dot_group<6>(acc + t * 16, d, base + t, n);
+  for (; t + g <= ntaps; t += g) tap_dot_group<kTapGroup>(acc + t * 16, d, base + t, n);
+  // The last ntaps - t < kTapGroup taps as one group of exactly that size.
   switch (ntaps - t) {
+#if defined(__AVX512F__)
+    case 7:
+      tap_dot_group<7>(acc + t * 16, d, base + t, n);
+      break;
+    case 6:
+      tap_dot_group<6>(acc + t * 16, d, base + t, n);
+      break;
+#endif
     case 5:
       tap_dot_group<5>(acc + t * 16, d, base + t, n);
       break;
