@@ -55,11 +55,33 @@ void pointwise_fwd(benchmark::State& st) {
       benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The input gradient alone (the transposed product), on the CPU kernel.
+void pointwise_bwd_input(benchmark::State& st) {
+  const auto n = std::size_t(st.range(0)), ci = std::size_t(st.range(1)),
+             co = std::size_t(st.range(2)), h = std::size_t(st.range(3));
+  const auto gy = nat::tensorf::randn({n, co, h, h}, 3).to_vector();
+  const auto w = nat::tensorf::randn({co, ci, 1, 1}, 2).to_vector();
+  std::vector<float> gx(n * ci * h * h);
+  const nat::ops::conv2d_shape g{n, ci, h, h, co, 1, 1, 1, 0, 1};
+  for (auto _ : st) {
+    nat::ops::cpu::conv2d_backward_input(gy.data(), w.data(), gx.data(), g);
+    benchmark::DoNotOptimize(gx.data());
+  }
+  st.counters["GFLOPs"] = benchmark::Counter(2.0 * double(n * h * h * ci * co) * 1e-9,
+                                             benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
+  // The supernet's maps at 28 and 32 px: 16x16 (Eigen per sample), 8x8, 7x7 (masked tails),
+  // 4x4, 2x2 (AVX2: two samples per vector) and 1x1 (one plain GEMM per 64 samples).
   b->Args({128, 16, 72, 16})
       ->Args({128, 40, 240, 8})
+      ->Args({128, 40, 240, 7})
+      ->Args({128, 24, 72, 14})
       ->Args({128, 80, 480, 4})
-      ->Args({128, 160, 960, 4});
+      ->Args({128, 160, 960, 4})
+      ->Args({128, 112, 672, 2})
+      ->Args({128, 160, 960, 1});
   b->ArgNames({"N", "Cin", "Cout", "H"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
@@ -88,6 +110,7 @@ void sgemm_square(benchmark::State& st) {
 
 BENCHMARK(pointwise_fwd_bwd)->Apply(shapes);
 BENCHMARK(pointwise_fwd)->Apply(shapes);
+BENCHMARK(pointwise_bwd_input)->Apply(shapes);
 BENCHMARK(sgemm_square)
     ->Args({1024, 1})
     ->Args({1024, 2})

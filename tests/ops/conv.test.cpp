@@ -51,28 +51,33 @@ TEST_CASE("conv2d matches the naive reference (float, odd sizes, strides, groups
 }
 
 TEST_CASE("pointwise conv2d on small maps (direct kernel) matches the naive reference") {
-  // Map sizes take every column-chunk width (1..4 vectors of 16, masked tails, several chunks);
-  // channel counts leave remainders after every row tile (16, 8, 4 rows).
-  for (const std::size_t h : {1, 3, 4, 5, 7, 8, 11, 14, 15}) {
+  // Map sizes take every column-chunk width (AVX-512: 1..4 vectors of 16 and masked tails; AVX2:
+  // chunks of 2 and 3 vectors of 8, two samples per vector at 2x2, Eigen for the odd maps) and
+  // several chunks; channel counts leave remainders after every row tile (16, 8, 4 rows; 12, 6,
+  // 4 and their halves). Seven samples give the AVX2 pair vectors a full task of six and an odd
+  // sample paired with itself; 130 at 1x1 and 2x2 make several tasks, the last one short.
+  for (const std::size_t h : {1, 2, 3, 4, 5, 7, 8, 11, 12, 14, 15}) {
     for (const auto& [c, o] : {std::make_pair(1, 1), std::make_pair(7, 19), std::make_pair(24, 40),
                                std::make_pair(33, 6), std::make_pair(16, 29)}) {
-      CAPTURE(h);
-      CAPTURE(c);
-      CAPTURE(o);
-      const std::size_t n = 3;
-      auto x = nat::tensorf::randn({n, std::size_t(c), h, h}, 5 + h).set_requires_grad(true);
-      auto w =
-          nat::tensorf::randn({std::size_t(o), std::size_t(c), 1, 1}, 6).set_requires_grad(true);
-      auto y = nat::ops::conv2d(x, w);
-      nat::ops::conv2d_shape g{n, std::size_t(c), h, h, std::size_t(o), 1, 1, 1, 0, 1};
-      std::vector<float> ref(y.numel());
-      nat::ops::reference::conv2d_forward<float>(x.data(), w.data(), nullptr, ref.data(), g);
-      CHECK(rel_error(y.to_vector(), ref) < 1e-5);
-      auto gy = nat::tensorf::randn(y.shape(), 7);
-      nat::autograd::backward(y, gy);
-      std::vector<float> gx(x.numel());
-      nat::ops::reference::conv2d_backward_input(gy.data(), w.data(), gx.data(), g);
-      CHECK(rel_error(x.grad().to_vector(), gx) < 1e-5);
+      for (const std::size_t n : {std::size_t(3), h <= 2 ? std::size_t(130) : std::size_t(7)}) {
+        CAPTURE(h);
+        CAPTURE(c);
+        CAPTURE(o);
+        CAPTURE(n);
+        auto x = nat::tensorf::randn({n, std::size_t(c), h, h}, 5 + h).set_requires_grad(true);
+        auto w =
+            nat::tensorf::randn({std::size_t(o), std::size_t(c), 1, 1}, 6).set_requires_grad(true);
+        auto y = nat::ops::conv2d(x, w);
+        nat::ops::conv2d_shape g{n, std::size_t(c), h, h, std::size_t(o), 1, 1, 1, 0, 1};
+        std::vector<float> ref(y.numel());
+        nat::ops::reference::conv2d_forward<float>(x.data(), w.data(), nullptr, ref.data(), g);
+        CHECK(rel_error(y.to_vector(), ref) < 1e-5);
+        auto gy = nat::tensorf::randn(y.shape(), 7);
+        nat::autograd::backward(y, gy);
+        std::vector<float> gx(x.numel());
+        nat::ops::reference::conv2d_backward_input(gy.data(), w.data(), gx.data(), g);
+        CHECK(rel_error(x.grad().to_vector(), gx) < 1e-5);
+      }
     }
   }
 }
@@ -102,20 +107,24 @@ TEST_CASE("conv2d is deterministic across thread counts") {
     nat::autograd::backward(nat::ops::conv2d(x, w), nat::tensorf::randn({16, 40, 8, 8}, 3));
   }
   CHECK(w.grad().to_vector() == many);
-  // The forward and the input gradient at a small map (the direct pointwise kernel) as well.
-  auto xs = nat::tensorf::randn({16, 24, 7, 7}, 4).set_requires_grad(true);
-  auto ws = nat::tensorf::randn({40, 24, 1, 1}, 5);
-  auto ys = nat::ops::conv2d(xs, ws);
-  nat::autograd::backward(ys, nat::tensorf::randn(ys.shape(), 6));
-  const auto y_many = ys.to_vector(), gx_many = xs.grad().to_vector();
-  xs.zero_grad();
-  {
-    nat::thread_limit one(1);
-    auto y1 = nat::ops::conv2d(xs, ws);
-    nat::autograd::backward(y1, nat::tensorf::randn(ys.shape(), 6));
-    CHECK(y1.to_vector() == y_many);
+  // The forward and the input gradient at small maps (the direct pointwise kernels, with pair
+  // vectors at 2x2 on AVX2) as well.
+  for (const std::size_t h : {7, 2}) {
+    CAPTURE(h);
+    auto xs = nat::tensorf::randn({17, 24, h, h}, 4).set_requires_grad(true);
+    auto ws = nat::tensorf::randn({40, 24, 1, 1}, 5);
+    auto ys = nat::ops::conv2d(xs, ws);
+    nat::autograd::backward(ys, nat::tensorf::randn(ys.shape(), 6));
+    const auto y_many = ys.to_vector(), gx_many = xs.grad().to_vector();
+    xs.zero_grad();
+    {
+      nat::thread_limit one(1);
+      auto y1 = nat::ops::conv2d(xs, ws);
+      nat::autograd::backward(y1, nat::tensorf::randn(ys.shape(), 6));
+      CHECK(y1.to_vector() == y_many);
+    }
+    CHECK(xs.grad().to_vector() == gx_many);
   }
-  CHECK(xs.grad().to_vector() == gx_many);
 }
 
 TEST_CASE("conv2d rejects mismatched shapes with both shapes in the message") {

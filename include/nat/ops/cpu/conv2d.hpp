@@ -13,10 +13,11 @@
 
 #include "nat/core/error.hpp"
 #include "nat/core/parallel.hpp"
+#include "nat/ops/cpu/copy_row.hpp"
 #include "nat/ops/cpu/gemm.hpp"
 #include "nat/tensor/storage.hpp"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
 
@@ -57,24 +58,6 @@ inline std::size_t pointwise_pack(std::size_t hw, std::size_t rows_out = 256,
   const std::size_t target = (rows_out < 128 && rows_in >= 256) ? 512 : 256;
   return hw >= 256 ? 1 : (target + hw - 1) / std::max<std::size_t>(hw, 1);
 }
-
-// dst[0, len) = src[0, len) for the short rows of packing (16..196 floats at the supernet's
-// 4x4..14x14 maps): inline, since a memmove call per row cost as much as the copy itself (11% of
-// a supernet training step in __memmove, docs/performance/elastic.md).
-template <class T>
-inline void copy_row(const T* src, std::size_t len, T* dst) {
-  std::copy(src, src + len, dst);
-}
-#if defined(__AVX512F__)
-inline void copy_row(const float* src, std::size_t len, float* dst) {
-  std::size_t q = 0;
-  for (; q + 16 <= len; q += 16) _mm512_storeu_ps(dst + q, _mm512_loadu_ps(src + q));
-  if (q < len) {
-    const __mmask16 m = __mmask16((1u << (len - q)) - 1u);
-    _mm512_mask_storeu_ps(dst + q, m, _mm512_maskz_loadu_ps(m, src + q));
-  }
-}
-#endif
 
 // dst[r, b*hw + q] = src[b*sample_stride + r*hw + q] for b < nb, r < rows: nb samples' [rows, hw]
 // planes side by side as one [rows, nb*hw] matrix.
@@ -230,6 +213,173 @@ inline bool pointwise_apply_direct(const float* in, const float* w, bool trans, 
   });
   return true;
 }
+#elif defined(__AVX2__) && defined(__FMA__)
+// The same direct kernel for AVX2 (8 lanes, 16 registers), which the AVX-512 one left to the
+// packed Eigen path: the packing copies and Eigen's own re-packing cost more than the products
+// at these maps (docs/performance/ops.md, "Direct pointwise kernel on AVX2"). A vector is 8
+// pixels of one sample or, for 2x2 maps, the 4 pixels of two samples (pair). Maps whose rows end
+// in a partial vector stay with Eigen: AVX2 has no cheap masked store (vmaskmovps to memory is
+// microcoded on AMD), and measured there the direct kernel was only level with Eigen.
+// Summation order is fixed (k ascending), as above.
+template <bool Pair>
+inline __m256 pw_load(const float* x, const float* x2) {
+  if constexpr (Pair)
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(x)), _mm_loadu_ps(x2), 1);
+  else
+    return _mm256_loadu_ps(x);
+}
+
+template <bool Pair>
+inline void pw_store(float* o, float* o2, __m256 v) {
+  if constexpr (Pair) {
+    _mm_storeu_ps(o, _mm256_castps256_ps128(v));
+    _mm_storeu_ps(o2, _mm256_extractf128_ps(v, 1));
+  } else {
+    _mm256_storeu_ps(o, v);
+  }
+}
+
+// R output rows x V vectors: R·V accumulators + V inputs + the broadcast weight <= 16 registers.
+// x2/out2 are the second samples of pair vectors (unused otherwise).
+template <std::size_t R, std::size_t V, bool Pair>
+inline void pointwise_tile8(const float* a, std::size_t sa, std::size_t sk, std::size_t k_len,
+                            const float* const* x, const float* const* x2, float* const* out,
+                            float* const* out2, std::size_t hw) {
+  __m256 acc[R][V];
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+  for (std::size_t k = 0; k < k_len; ++k) {
+    __m256 xv[V];
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v)
+      xv[v] = pw_load<Pair>(x[v] + k * hw, Pair ? x2[v] + k * hw : nullptr);
+    const float* ak = a + k * sk;
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r) {
+      const __m256 w = _mm256_broadcast_ss(ak + r * sa);
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(w, xv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v)
+      pw_store<Pair>(out[v] + r * hw, Pair ? out2[v] + r * hw : nullptr, acc[r][v]);
+}
+
+template <std::size_t V, bool Pair>
+inline void pointwise_rows8(const float* a, std::size_t sa, std::size_t sk, std::size_t rows,
+                            std::size_t k_len, const float* const* x, const float* const* x2,
+                            float* const* out, float* const* out2, std::size_t hw) {
+  // Two vectors and more load fewer values per FMA than one (V + R loads for R·V FMAs).
+  constexpr std::size_t R = V == 1 ? 12 : (V == 2 ? 6 : 4);
+  float *o[V], *o2[V];
+  std::size_t r = 0;
+  const auto at = [&](std::size_t r0) {
+    for (std::size_t v = 0; v < V; ++v) {
+      o[v] = out[v] + r0 * hw;
+      o2[v] = Pair ? out2[v] + r0 * hw : nullptr;
+    }
+  };
+  for (; r + R <= rows; r += R) {
+    at(r);
+    pointwise_tile8<R, V, Pair>(a + r * sa, sa, sk, k_len, x, x2, o, o2, hw);
+  }
+  // The remaining rows (< R) in tiles of R/2, R/4, 2 and 1 rather than one at a time: a single
+  // row loads V + 1 values for V FMAs, and 40 input channels left 4 rows after the 12-row tiles.
+  if constexpr (R / 2 > 2)
+    if (r + R / 2 <= rows) {
+      at(r);
+      pointwise_tile8<R / 2, V, Pair>(a + r * sa, sa, sk, k_len, x, x2, o, o2, hw);
+      r += R / 2;
+    }
+  if constexpr (R / 4 > 2)
+    if (r + R / 4 <= rows) {
+      at(r);
+      pointwise_tile8<R / 4, V, Pair>(a + r * sa, sa, sk, k_len, x, x2, o, o2, hw);
+      r += R / 4;
+    }
+  for (; r + 2 <= rows; r += 2) {
+    at(r);
+    pointwise_tile8<2, V, Pair>(a + r * sa, sa, sk, k_len, x, x2, o, o2, hw);
+  }
+  if (r < rows) {
+    at(r);
+    pointwise_tile8<1, V, Pair>(a + r * sa, sa, sk, k_len, x, x2, o, o2, hw);
+  }
+}
+
+template <bool Pair>
+inline void pointwise_rows8_any(std::size_t v, const float* a, std::size_t sa, std::size_t sk,
+                                std::size_t rows, std::size_t k_len, const float* const* x,
+                                const float* const* x2, float* const* out, float* const* out2,
+                                std::size_t hw) {
+  switch (v) {
+    case 3:
+      return pointwise_rows8<3, Pair>(a, sa, sk, rows, k_len, x, x2, out, out2, hw);
+    case 2:
+      return pointwise_rows8<2, Pair>(a, sa, sk, rows, k_len, x, x2, out, out2, hw);
+    default:
+      return pointwise_rows8<1, Pair>(a, sa, sk, rows, k_len, x, x2, out, out2, hw);
+  }
+}
+
+// Samples [s0, s1) of out [n, rows, hw] = A [rows, k_len] · in [n, k_len, hw]; hw == 4 or a
+// multiple of 8.
+inline void pointwise_direct8(const float* a, std::size_t sa, std::size_t sk, std::size_t rows,
+                              std::size_t k_len, const float* in, std::size_t hw, float* out,
+                              std::size_t s0, std::size_t s1) {
+  const float *x[3], *x2[3];
+  float *o[3], *o2[3];
+  if (hw == 4) {  // two samples per vector, up to 3 vectors (6 samples); an odd last sample is
+                  // paired with itself and stored twice, with the same values
+    for (std::size_t i = s0; i < s1; i += 6) {
+      const std::size_t cnt = std::min<std::size_t>(6, s1 - i), v = (cnt + 1) / 2;
+      for (std::size_t j = 0; j < v; ++j) {
+        const std::size_t i0 = i + 2 * j, i1 = std::min(i0 + 1, s1 - 1);
+        x[j] = in + i0 * k_len * hw;
+        x2[j] = in + i1 * k_len * hw;
+        o[j] = out + i0 * rows * hw;
+        o2[j] = out + i1 * rows * hw;
+      }
+      pointwise_rows8_any<true>(v, a, sa, sk, rows, k_len, x, x2, o, o2, hw);
+    }
+    return;
+  }
+  // A sample's hw/8 vectors in balanced chunks of 2..3 where possible (one vector alone loads
+  // R + 1 values for R FMAs): 8 -> 3+3+2, 2 -> 2, 1 -> 1.
+  const std::size_t nvec = hw / 8, chunks = (nvec + 2) / 3;
+  for (std::size_t i = s0; i < s1; ++i) {
+    const float* xi = in + i * k_len * hw;
+    float* oi = out + i * rows * hw;
+    for (std::size_t c = 0, q = 0; c < chunks; ++c) {
+      const std::size_t v = (nvec - q + (chunks - c) - 1) / (chunks - c);
+      for (std::size_t j = 0; j < v; ++j) {
+        x[j] = xi + 8 * (q + j);
+        o[j] = oi + 8 * (q + j);
+      }
+      q += v;
+      pointwise_rows8_any<false>(v, a, sa, sk, rows, k_len, x, x2, o, o2, hw);
+    }
+  }
+}
+
+inline bool pointwise_apply_direct(const float* in, const float* w, bool trans, float* out,
+                                   std::size_t n, std::size_t rows_in, std::size_t rows_out,
+                                   std::size_t hw) {
+  // The forward only: for the input gradient (the transposed product) the kernel was ahead in
+  // isolation at 4x4 and 2x2 but a training step measured no faster with it (ops.md, above).
+  if (trans || hw >= 256 || (hw % 8 != 0 && hw != 4)) return false;
+  const std::size_t sa = rows_in, sk = 1;
+  const std::size_t per = hw == 4 ? 6 : 4;  // 2x2 maps: three pair vectors per task
+  nat::parallel_for(0, (n + per - 1) / per, 1, [&](std::size_t lo, std::size_t hi) {
+    pointwise_direct8(w, sa, sk, rows_out, rows_in, in, hw, out, per * lo, std::min(n, per * hi));
+  });
+  return true;
+}
 #endif
 
 // Pointwise (1x1, stride 1, no padding, groups 1) forward or input gradient:
@@ -239,6 +389,19 @@ template <class T>
 void pointwise_apply(const T* in, const T* w, bool trans, T* out, std::size_t n,
                      std::size_t rows_in, std::size_t rows_out, std::size_t hw) {
   if (pointwise_apply_direct(in, w, trans, out, n, rows_in, rows_out, hw)) return;
+  if (hw == 1) {
+    // 1x1 maps: in is already the [n, rows_in] matrix the packing would build (transposed), so
+    // out [n, rows_out] = in · op(w)ᵀ is one GEMM per block of rows, with no copies.
+    const std::size_t ldw = trans ? rows_out : rows_in, block = 64;
+    nat::parallel_for(0, (n + block - 1) / block, 1, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t blk = lo; blk < hi; ++blk) {
+        const std::size_t n0 = blk * block, nb = std::min(block, n - n0);
+        gemm<T>(false, !trans, nb, rows_out, rows_in, T(1), in + n0 * rows_in, rows_in, w, ldw,
+                T(0), out + n0 * rows_out, rows_out);
+      }
+    });
+    return;
+  }
   const std::size_t pack =
       std::min(pointwise_pack(hw, rows_out, rows_in), std::max<std::size_t>(n, 1));
   const std::size_t blocks = (n + pack - 1) / pack;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "nat/core/parallel.hpp"
+#include "nat/ops/cpu/copy_row.hpp"
 #include "nat/ops/reference/depthwise.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -94,7 +95,7 @@ void fill_phases(const T* x, T* scratch, const phase_layout& L) {
         T* d = dst + a * L.pitch + br.lo;
         const std::size_t nb = br.hi - br.lo;
         if (L.s == 1) {
-          std::memcpy(d, src, nb * sizeof(T));
+          copy_row(src, nb, d);
         } else {
           for (std::size_t b = 0; b < nb; ++b) d[b] = src[b * L.s];
         }
@@ -824,11 +825,11 @@ void depthwise_forward(const T* x, const T* w, T* y, const depthwise_shape& s) {
                                 (i / s.stride) * L.pitch + j / s.stride;
         for (std::size_t p = lo; p < hi; ++p) {
           detail::fill_phases(x + p * hw, phases, L);
-          std::copy(w + (p % s.c) * kk, w + (p % s.c + 1) * kk, wt);
+          detail::copy_row(w + (p % s.c) * kk, kk, wt);
           detail::tap_sum(out, base.data(), wt, kk, L.len);
           T* yp = y + p * ohw;
           for (std::size_t r = 0; r < L.oh; ++r)
-            std::copy(out + r * L.pitch, out + r * L.pitch + L.ow, yp + r * L.ow);
+            detail::copy_row(out + r * L.pitch, L.ow, yp + r * L.ow);
         }
       });
 }
@@ -885,7 +886,7 @@ void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_sh
         for (std::size_t q = lo; q < hi; ++q) {
           const T* dyp = dy + q * ohw;
           for (std::size_t r = 0; r < dy_rows; ++r)
-            std::copy(dyp + r * ow, dyp + r * ow + dy_cols, dys + (r + A) * P + A);
+            detail::copy_row(dyp + r * ow, dy_cols, dys + (r + A) * P + A);
           const T* wc = w + (q % s.c) * kk;
           T* dxp = dx + q * hw;
           for (std::size_t ri = 0; ri < st; ++ri)
@@ -904,7 +905,7 @@ void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_sh
                 T* d = dxp + (st * (f.m.lo + mm) + ri - p) * s.w + (st * f.n.lo + rj - p);
                 const T* src = out + mm * P;
                 if (st == 1) {
-                  std::copy(src, src + ncols, d);
+                  detail::copy_row(src, ncols, d);
                 } else {
                   for (std::size_t nn = 0; nn < ncols; ++nn) d[nn * st] = src[nn];
                 }
@@ -955,7 +956,7 @@ void depthwise_backward_weight(const T* x, const T* dy, T* dw, const depthwise_s
         detail::fill_phases(x + q * hw, phases, L);
         const T* dyp = dy + q * ohw;
         for (std::size_t r = 0; r < L.oh; ++r)
-          std::copy(dyp + r * L.ow, dyp + (r + 1) * L.ow, dyf + r * L.pitch);
+          detail::copy_row(dyp + r * L.ow, L.ow, dyf + r * L.pitch);
         detail::tap_dot(acc, dyf, base.data(), kk, L.len);
       }
       T* part = partial.data() + (blk * s.c + c) * kk;
