@@ -31,16 +31,21 @@ inline void copy_row(const float* src, std::size_t len, float* dst) {
   }
 }
 #elif defined(__AVX__)
-// No masked moves here: AVX2 has them only for 32-bit lanes and AMD's vmaskmovps store is
-// microcoded, so the tail takes one 4-float move and at most three scalars instead.
+// No masked moves here (AVX has them only as vmaskmovps, whose store form is microcoded on AMD):
+// the last, partial vector is instead a full one ending at len, overlapping the one before (the
+// ranges do not overlap, so those lanes are written twice with the same values), as glibc's
+// memmove does; below 8 floats the same with 4-float moves.
 inline void copy_row(const float* src, std::size_t len, float* dst) {
-  std::size_t q = 0;
-  for (; q + 8 <= len; q += 8) _mm256_storeu_ps(dst + q, _mm256_loadu_ps(src + q));
-  if (q + 4 <= len) {
-    _mm_storeu_ps(dst + q, _mm_loadu_ps(src + q));
-    q += 4;
+  if (len >= 8) {
+    std::size_t q = 0;
+    for (; q + 8 <= len; q += 8) _mm256_storeu_ps(dst + q, _mm256_loadu_ps(src + q));
+    if (q < len) _mm256_storeu_ps(dst + len - 8, _mm256_loadu_ps(src + len - 8));
+  } else if (len >= 4) {
+    _mm_storeu_ps(dst, _mm_loadu_ps(src));
+    _mm_storeu_ps(dst + len - 4, _mm_loadu_ps(src + len - 4));
+  } else {
+    for (std::size_t q = 0; q < len; ++q) dst[q] = src[q];
   }
-  for (; q < len; ++q) dst[q] = src[q];
 }
 #endif
 
