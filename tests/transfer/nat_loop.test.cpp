@@ -87,7 +87,18 @@ nat::transfer::nat_config small_config(const std::vector<std::string>& objective
   return c;
 }
 
+// Removes this process's run directories when the test program exits (each run has its own pid,
+// so they would otherwise pile up in /tmp); NAT_KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+struct run_dir_cleanup {
+  ~run_dir_cleanup() {
+    const char* keep = std::getenv("NAT_KEEP_TEST_DIRS");
+    if (keep == nullptr || std::string(keep) != "1")
+      std::system(("rm -rf /tmp/nat_loop_test_" + std::to_string(::getpid()) + "_*").c_str());
+  }
+};
+
 std::string fresh_dir(const std::string& name) {
+  static run_dir_cleanup cleanup;
   const std::string d = "/tmp/nat_loop_test_" + std::to_string(::getpid()) + "_" + name;
   std::system(("rm -rf " + d).c_str());
   return d;
