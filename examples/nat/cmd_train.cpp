@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -265,6 +266,16 @@ int run_train(const std::vector<std::string>& argv) {
                       std::to_string(data.train.size()) + " images, fewer than --val-images " +
                       std::to_string(s.val_images) + " plus one batch of " +
                       std::to_string(s.batch));
+  // A path given again on --resume may be spelled differently (relative to another directory,
+  // through a link): the same file is the same setting, and the run keeps its own spelling.
+  const auto same_file = [](const std::string& x, const std::string& y) {
+    if (x == y) return true;
+    if (x.empty() || y.empty()) return false;
+    std::error_code ec;
+    return std::filesystem::equivalent(x, y, ec) && !ec;
+  };
+  if (resume && same_file(s.init, stored.init)) s.init = stored.init;
+  if (resume && same_file(s.data, stored.data)) s.data = stored.data;
   if (resume && to_json(s).dump() != to_json(stored).dump()) {
     const auto now = to_json(s), then = to_json(stored);
     for (const auto& [key, v] : then.as_object())

@@ -418,6 +418,18 @@ TEST_CASE("nat train --init: the training starts from a supernet's weights") {
   CHECK(nat::json::parse(nat::read_file(b + "/train.json")).at("init").as_string() ==
         a + "/train.ckpt");
 
+  // --resume takes the same file spelled another way as the same setting; another file is not.
+  const auto respelled = run_nat(
+      "train --resume --out " + b + " --init " + a + "/../a/train.ckpt --quiet --threads 2", tmp);
+  CHECK_MESSAGE(respelled.rc == 0, respelled.err);
+  CHECK(nat::json::parse(nat::read_file(b + "/train.json")).at("init").as_string() ==
+        a + "/train.ckpt");
+  const auto other =
+      run_nat("train --resume --out " + b + " --init " + a + "/weights.safetensors --quiet", tmp);
+  CHECK(other.rc == 2);
+  CHECK(lines(other.err) == 1);
+  CHECK(other.err.find("init") != std::string::npos);
+
   // Weights of another layout, or no file at all: one line naming --init, nothing written.
   for (const auto& bad : {" --init " + a + "/weights.safetensors", " --init " + a + "/nope"}) {
     CAPTURE(bad);
