@@ -86,8 +86,9 @@ const char* const train_description =
     "The validation images are held out of the training split with the same seeded stratified\n"
     "split `nat search --seed N` uses. DIR receives train.json (settings), train.ckpt (after "
     "every\n"
-    "epoch, atomically), epochs.json, the exported subnet (weights.safetensors, subnet.json,\n"
-    "net.config, info.json; `nat evaluate --subnet DIR` reproduces test_top1) and result.json.\n"
+    "epoch, atomically), epochs.json (loss, train and validation top-1 of every epoch), the\n"
+    "exported subnet (weights.safetensors, subnet.json, net.config, info.json; `nat evaluate\n"
+    "--subnet DIR` reproduces test_top1) and result.json.\n"
     "--resume continues a killed run and ends with the result of an uninterrupted one (same\n"
     "machine and --threads).";
 
@@ -358,6 +359,16 @@ int run_train(const std::vector<std::string>& argv) {
     e["seconds"] = st.seconds;
     log[st.epoch] = e;
     write_epoch_log(epochs_path, log);  // the trainer's progress bar has shown the epoch
+    // The validation curve, so that a long run that has stopped improving can be seen (and
+    // stopped) before it ends. Written in a second step: a kill during the evaluation keeps the
+    // epoch's line. Evaluation draws no random numbers and leaves BN statistics alone, so the
+    // training, and a resumed run, go on exactly as without it.
+    if (!split.validation.empty()) {
+      net.set_active(cfg);
+      e["val_top1"] = nat::train::evaluate(*net.extract(), split.validation, tf.eval, r).top1;
+      log[st.epoch] = e;
+      write_epoch_log(epochs_path, log);
+    }
   });
   tr.run();
 

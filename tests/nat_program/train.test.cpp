@@ -157,6 +157,15 @@ TEST_CASE("nat train: trains, reports, exports what nat evaluate reproduces, and
   for (const char* f : {"weights.safetensors", "subnet.json", "net.config", "info.json",
                         "train.json", "train.ckpt", "epochs.json", "result.json"})
     CHECK_MESSAGE(nat::file_exists(a + "/" + f), f);
+  // Every epoch's validation top-1; after the last one it is the network the report evaluates.
+  const auto epochs = nat::json::parse(nat::read_file(a + "/epochs.json"));
+  REQUIRE(epochs.as_array().size() == 2);
+  for (const auto& e : epochs.as_array()) {
+    REQUIRE(e.contains("val_top1"));
+    CHECK(e.at("val_top1").as_number() >= 0.0);
+    CHECK(e.at("val_top1").as_number() <= 100.0);
+  }
+  CHECK(epochs.as_array().back().at("val_top1").as_number() == j.at("val_top1").as_number());
 
   // The exported directory is an ordinary subnet: nat evaluate gives the same test top-1.
   const auto ev =
