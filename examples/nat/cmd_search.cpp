@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -152,6 +153,16 @@ int run_search(const std::vector<std::string>& argv) {
     cfg = nat::transfer::nat_config_from_json(
         nat::json::parse(nat::read_file(run_dir + "/config.json")));
     layout_name = cfg.supernet_preset;
+    // A run started from a supernet file needs it until it has saved its own adapted copy; only a
+    // run that warms its supernet up itself may find none (it continues the warm-up).
+    std::error_code ec;
+    const auto own =
+        std::filesystem::weakly_canonical(run_dir + "/warmup/supernet.safetensors", ec);
+    const bool own_warmup = !ec && std::filesystem::weakly_canonical(cfg.supernet_path, ec) == own;
+    if (!own_warmup && !nat::file_exists(cfg.supernet_path) &&
+        !nat::file_exists(run_dir + "/supernet/supernet.safetensors"))
+      throw nat::io_error("--resume: the run's supernet " + cfg.supernet_path +
+                          " is missing (and the run has not saved an adapted copy yet)");
   } else {
     cfg = nat::transfer::preset(a.get_or("preset", "quick"));
     if (a.has("config"))
@@ -171,9 +182,12 @@ int run_search(const std::vector<std::string>& argv) {
     run_dir = a.get_or("run-dir", "runs/" + run_timestamp());
     const std::string default_supernet =
         "models/" + cfg.dataset + "_" + layout_name + ".safetensors";
-    if (a.has("supernet"))
+    if (a.has("supernet")) {
       cfg.supernet_path = a.get("supernet");
-    else if (nat::file_exists(default_supernet))
+      // Not a warm-up target: a wrong path would otherwise start hours of training into it.
+      if (!nat::file_exists(cfg.supernet_path))
+        throw usage_error("--supernet: " + cfg.supernet_path + " does not exist");
+    } else if (nat::file_exists(default_supernet))
       cfg.supernet_path = default_supernet;
     else
       cfg.supernet_path = run_dir + "/warmup/supernet.safetensors";
@@ -210,7 +224,10 @@ int run_search(const std::vector<std::string>& argv) {
     o.quiet = quiet;
     return o;
   };
-  if (!nat::file_exists(cfg.supernet_path)) {
+  if (!nat::file_exists(cfg.supernet_path) &&
+      nat::file_exists(run_dir + "/supernet/supernet.safetensors")) {
+    // A resumed run whose source file is gone: the loop restores the run's own adapted copy.
+  } else if (!nat::file_exists(cfg.supernet_path)) {
     // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
     const auto o = warmup_settings();
     task_data adapt{data.name, split.train, data.test, data.flip};

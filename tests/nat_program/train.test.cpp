@@ -234,6 +234,25 @@ TEST_CASE("nat train: bad input is one line on stderr and exit code 2") {
   CHECK(help.out.find("--subnet") != std::string::npos);
 }
 
+TEST_CASE("nat search --supernet: a missing file is one line, not a warm-up into it") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", nope = tmp.path + "/nope.safetensors",
+                    run = tmp.path + "/run";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const auto e = run_nat(
+      "search --dataset idx:" + data + " --supernet " + nope + " --run-dir " + run + " --quiet",
+      tmp);
+  CHECK(e.rc == 2);
+  CHECK(lines(e.err) == 1);
+  CHECK(e.err.find("--supernet") != std::string::npos);
+  CHECK(e.err.find(nope) != std::string::npos);
+  CHECK(!nat::file_exists(nope));
+  CHECK(!nat::file_exists(run));
+}
+
 TEST_CASE("nat train: the digits dataset trains and evaluates") {
   if (!program_built()) return;
   if (!nat::file_exists("/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz")) {
