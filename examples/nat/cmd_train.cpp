@@ -53,6 +53,8 @@ const std::vector<option> train_options = {
     {"threads", "N", "worker threads (default: all cores)"},
     {"seed", "N", "seed of weights, batches, augmentation and split (default 0)"},
     {"out", "DIR", "run and export directory (default runs/train-<timestamp>)"},
+    {"checkpoint-every", "S",
+     "also checkpoint within an epoch every S seconds (default 300; 0 = at epoch ends only)"},
     {"resume", "", "continue the run in --out DIR after a kill (its settings are kept)"},
     {"quiet", "", "no progress output"},
     {"json", "", "print the summary as one JSON object on stdout"},
@@ -253,6 +255,7 @@ int run_train(const std::vector<std::string>& argv) {
   s.seed = static_cast<std::uint64_t>(a.get_int("seed", static_cast<long long>(stored.seed)));
   const long long val_images = a.get_int("val-images", -1);
   if (a.has("val-images") && val_images < 0) throw usage_error("--val-images must be >= 0");
+  const double checkpoint_every = checkpoint_interval(a);  // not a setting: results do not change
 
   std::unique_ptr<nat::thread_limit> limit;
   if (a.has("threads")) limit = std::make_unique<nat::thread_limit>(get_positive(a, "threads", 1));
@@ -346,6 +349,7 @@ int run_train(const std::vector<std::string>& argv) {
   c.seed = s.seed;
   c.checkpoint = ckpt;
   c.resume = true;  // a fresh run removed the checkpoint above
+  c.checkpoint_interval_s = checkpoint_every;
   c.quiet = quiet;
   nat::train::trainer<float> tr(net, split.train, tf.train, c);
   tr.set_sampler([&cfg](nat::rng&, std::size_t) { return cfg; });

@@ -59,6 +59,8 @@ const std::vector<option> train_options = {
      "phase 3 starts from this supernet (a finished warm-up of the same --preset, --dataset "
      "and --seed) instead of the sorted phase-1 network: continue a warm-up under a better "
      "teacher (--largest-from) without repeating its epochs"},
+    {"checkpoint-every", "S",
+     "also checkpoint within an epoch every S seconds (default 300; 0 = at epoch ends only)"},
     {"resume", "", "continue from the checkpoints next to --out"},
     {"quiet", "", "no progress bars"},
     {"json", "", "print a JSON summary on stdout"},
@@ -134,7 +136,8 @@ int run_train_supernet(const std::vector<std::string>& argv) {
                           "distillation from phase 1.\n--largest-from DIR reuses a finished `nat "
                           "train --subnet largest` "
                           "run as phase 1.\nCheckpoints <out>.phase1.ckpt / "
-                          ".phase3.ckpt are written every epoch; --resume continues.",
+                          ".phase3.ckpt are written every epoch and every "
+                          "--checkpoint-every seconds within one; --resume continues.",
                           train_options)
                     .c_str());
     return 0;
@@ -191,6 +194,7 @@ int run_train_supernet(const std::vector<std::string>& argv) {
     o.epochs_largest = 0;
   }
   o.resume = a.flag("resume");
+  o.checkpoint_interval_s = checkpoint_interval(a);
   o.quiet = quiet;
   if (a.has("init")) {
     o.init = a.get("init");

@@ -1,5 +1,6 @@
 #pragma once
 // Typed option values shared by the `nat` commands, and how a command is told which subnet to use.
+#include <cmath>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ inline double get_double(const parsed_args& a, const std::string& name, double f
   } catch (const std::exception&) {
   }
   throw usage_error("--" + name + " expects a number, got \"" + a.get(name) + "\"");
+}
+
+/// --checkpoint-every: seconds between checkpoints within an epoch (default 300; 0 = none).
+inline double checkpoint_interval(const parsed_args& a) {
+  const double s = get_double(a, "checkpoint-every", 300.0);
+  if (!(s >= 0) || !std::isfinite(s))
+    throw usage_error("--checkpoint-every must be a number of seconds >= 0");
+  return s;
 }
 
 /// NAT's net.encoding text (nat_spec §1: 2-digit resolution index, width index, one digit per

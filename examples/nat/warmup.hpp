@@ -42,6 +42,8 @@ struct warmup_options {
   /// Supernet weights phase 3 starts from instead of the sorted phase-1 network (empty = that
   /// one): a finished warm-up continued under a better teacher, without repeating its epochs.
   std::string init;
+  /// Checkpoint within an epoch every this many seconds (0 = at epoch ends only).
+  double checkpoint_interval_s = 300;
   bool resume = false;
   bool quiet = false;
 };
@@ -70,6 +72,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
   base.cutmix.prob = o.cutmix;
   base.nesterov = true;
   base.resume = true;  // each phase continues its own checkpoint; fresh runs remove them first
+  base.checkpoint_interval_s = o.checkpoint_interval_s;
   const std::string teacher_path = out + ".teacher.safetensors";
   const std::string phase1 = out + ".phase1.ckpt", phase2 = out + ".phase2.safetensors",
                     phase3 = out + ".phase3.ckpt";

@@ -124,6 +124,29 @@ bool program_built() {
   return true;
 }
 
+/// Starts `cmd`, SIGKILLs it as soon as `checkpoint` exists (or it has run 300 s), and waits.
+void kill_once_checkpointed(const std::string& cmd, const std::string& checkpoint) {
+  std::fflush(stdout);  // the child must not repeat the parent's buffered output
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  while (!nat::file_exists(checkpoint) &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(300))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  MESSAGE(
+      std::string(WIFSIGNALED(status) ? "killed after a checkpoint" : "finished before the kill"));
+}
+
 const char* const tiny_run =
     " --subnet smallest --epochs 2 --max-steps 2 --batch 16 --val-images 16 --seed 1 --threads 2 "
     "--quiet";
@@ -177,31 +200,29 @@ TEST_CASE("nat train: trains, reports, exports what nat evaluate reproduces, and
   // The same run, killed (SIGKILL) once its first epoch's checkpoint exists, then resumed with
   // only --out: the same weights and accuracies as the straight run. A run that already finished
   // when the kill comes is resumed from its last checkpoint, which must give the same too.
-  const std::string cmd = std::string(NAT_PROGRAM) + " train" + common + " --out " + b;
-  std::fflush(stdout);  // the child must not repeat the parent's buffered output
-  std::fflush(stderr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const auto start = std::chrono::steady_clock::now();
-  while (!nat::file_exists(b + "/train.ckpt") &&
-         std::chrono::steady_clock::now() - start < std::chrono::seconds(300))
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  MESSAGE(std::string(WIFSIGNALED(status) ? "killed after an epoch" : "finished before the kill"));
+  kill_once_checkpointed(std::string(NAT_PROGRAM) + " train" + common + " --out " + b,
+                         b + "/train.ckpt");
   const auto resumed = run_nat("train --resume --out " + b + " --threads 2 --quiet --json", tmp);
   REQUIRE_MESSAGE(resumed.rc == 0, resumed.err);
   const auto jr = nat::json::parse(resumed.out);
   CHECK(jr.at("val_top1").as_number() == j.at("val_top1").as_number());
   CHECK(jr.at("test_top1").as_number() == j.at("test_top1").as_number());
   CHECK(nat::read_file(b + "/weights.safetensors") == nat::read_file(a + "/weights.safetensors"));
+
+  // Again with a checkpoint after every step (--checkpoint-every): the kill most likely lands
+  // within an epoch, whose resumed statistics must also be the straight run's.
+  const std::string c = tmp.path + "/c";
+  kill_once_checkpointed(
+      std::string(NAT_PROGRAM) + " train" + common + " --checkpoint-every 0.000001 --out " + c,
+      c + "/train.ckpt");
+  const auto resumed_c = run_nat("train --resume --out " + c + " --threads 2 --quiet --json", tmp);
+  REQUIRE_MESSAGE(resumed_c.rc == 0, resumed_c.err);
+  CHECK(nat::read_file(c + "/weights.safetensors") == nat::read_file(a + "/weights.safetensors"));
+  const auto epochs_c = nat::json::parse(nat::read_file(c + "/epochs.json"));
+  REQUIRE(epochs_c.as_array().size() == 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (const char* k : {"loss", "train_top1", "val_top1"})
+      CHECK(epochs_c.as_array()[i].at(k).as_number() == epochs.as_array()[i].at(k).as_number());
 
   // A resumed run keeps its settings: a different one is refused in one line.
   const auto clash = run_nat("train --resume --out " + b + " --epochs 3 --quiet", tmp);
@@ -219,7 +240,8 @@ TEST_CASE("nat train: bad input is one line on stderr and exit code 2") {
         "train --dataset fashion-mnist", "train --subnet largest --epochs 0",
         "train --subnet largest --resolution 30", "train --resume --subnet largest",
         "train --subnet largest --nope", "train --subnet largest --cutmix 2",
-        "train --subnet largest --erasing -0.1", "train --subnet largest --weight-decay -1"}) {
+        "train --subnet largest --erasing -0.1", "train --subnet largest --weight-decay -1",
+        "train --subnet largest --checkpoint-every -5"}) {
     CAPTURE(args);
     const auto r = run_nat(args + " --out " + tmp.path + "/never", tmp);
     CHECK(r.rc == 2);

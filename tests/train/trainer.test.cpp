@@ -87,6 +87,63 @@ TEST_CASE(
   std::remove((dir + "_b.safetensors").c_str());
 }
 
+TEST_CASE("trainer: checkpoints within an epoch resume at the next step, with exact statistics") {
+  const auto data = tiny_data(96, 4);  // 6 steps per epoch
+  const std::string dir = "/tmp/nat_trainer_mid_" + std::to_string(::getpid());
+  const nat::data::image_transform plain;
+  auto cfg = base_config();
+  cfg.checkpoint = dir + "_a.safetensors";
+  nat::elastic::supernet a(tiny_layout(), 11);
+  const auto straight = nat::train::trainer<float>(a, data, plain, cfg).run();
+
+  cfg.checkpoint = dir + "_b.safetensors";
+  cfg.checkpoint_interval_s = 1e-9;  // after every step
+  cfg.resume = true;
+  nat::elastic::supernet b(tiny_layout(), 11);
+  {
+    nat::train::trainer<float> tr(b, data, plain, cfg);
+    tr.set_step_callback([](std::size_t epoch, std::size_t step) {
+      if (epoch == 1 && step == 3) throw std::runtime_error("killed");
+    });
+    CHECK_THROWS_WITH(tr.run(), "killed");
+  }
+  nat::elastic::supernet c(tiny_layout(), 99);
+  std::vector<std::pair<std::size_t, std::size_t>> steps_run;
+  std::vector<nat::train::epoch_stats> resumed;
+  {
+    nat::train::trainer<float> tr(c, data, plain, cfg);
+    tr.set_step_callback([&](std::size_t e, std::size_t s) { steps_run.emplace_back(e, s); });
+    resumed = tr.run();
+  }
+  // Steps 0-3 of epoch 2 were checkpointed before the kill: only the rest is run again.
+  REQUIRE(!steps_run.empty());
+  CHECK(steps_run.front() == std::make_pair(std::size_t{1}, std::size_t{4}));
+  CHECK(steps_run.size() == 2 + 6);
+  CHECK(weights(c) == weights(a));
+  REQUIRE(resumed.size() == 2);
+  CHECK(resumed[0].epoch == 2);
+  CHECK(resumed[0].loss == straight[1].loss);
+  CHECK(resumed[0].accuracy == straight[1].accuracy);
+  CHECK(resumed[1].loss == straight[2].loss);
+
+  // A checkpoint taken at step 5 of 6 does not fit epochs of 3 steps: named, not misread.
+  nat::elastic::supernet d(tiny_layout(), 11);
+  {
+    nat::train::trainer<float> tr(d, data, plain, cfg);
+    tr.set_step_callback([](std::size_t epoch, std::size_t step) {
+      if (epoch == 0 && step == 4) throw std::runtime_error("killed");
+    });
+    std::remove(cfg.checkpoint.c_str());
+    CHECK_THROWS_WITH(tr.run(), "killed");
+  }
+  cfg.max_steps_per_epoch = 3;
+  nat::train::trainer<float> short_epochs(d, data, plain, cfg);
+  CHECK_THROWS_WITH_AS(short_epochs.run(), doctest::Contains("stopped after step 5"),
+                       nat::config_error);
+  std::remove((dir + "_a.safetensors").c_str());
+  std::remove((dir + "_b.safetensors").c_str());
+}
+
 TEST_CASE("trainer: with CutMix a tiny supernet still learns, and a killed run resumes exactly") {
   const auto data = tiny_data(192, 1);
   const auto test = tiny_data(96, 2);
@@ -155,6 +212,9 @@ TEST_CASE("trainer_config: bad settings are named") {
   c = base_config();
   c.resume = true;
   CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("checkpoint"), nat::config_error);
+  c = base_config();
+  c.checkpoint_interval_s = -1;
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("checkpoint_interval_s"), nat::config_error);
 }
 
 TEST_CASE("batch_to_tensor: resizing a batch matches bilinear by hand and per image") {

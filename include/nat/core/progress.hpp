@@ -32,6 +32,10 @@ class progress_bar {
     draw();
   }
 
+  /// A resumed task: `done` steps were finished by an earlier run, so the ETA counts only the
+  /// rate of this one.
+  void start_at(std::size_t done) { done_ = first_ = done; }
+
   /// Ends the bar with a final line (also when stderr is not a terminal, unless quiet).
   void finish(const std::string& status = "") {
     if (!status.empty()) status_ = status;
@@ -66,8 +70,9 @@ class progress_bar {
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '.');
     const double el = clock_.seconds();
-    const double eta =
-        done_ ? el / static_cast<double>(done_) * static_cast<double>(total_ - done_) : 0;
+    const double eta = done_ > first_ ? el / static_cast<double>(done_ - first_) *
+                                            static_cast<double>(total_ - done_)
+                                      : 0;
     std::fprintf(stderr, "\r\033[K%s [%s] %zu/%zu %s<%s %s", label_.c_str(), bar.c_str(), done_,
                  total_, format_time(el).c_str(), format_time(eta).c_str(), status_.c_str());
     std::fflush(stderr);
@@ -76,6 +81,7 @@ class progress_bar {
   std::string label_;
   std::size_t total_;
   std::size_t done_ = 0;
+  std::size_t first_ = 0;
   bool quiet_;
   bool tty_;
   std::string status_;

@@ -2,11 +2,14 @@
 /// \file Training of supernets and static networks on an image dataset (nat_spec.md §5.2–5.3,
 /// ofa_spec.md §4): per-batch sampling of k subnets with gradient accumulation, distillation from a
 /// frozen teacher, a random resolution per batch, SGD with a per-step cosine schedule, gradient
-/// clipping, an atomic checkpoint after every epoch and exact resume, a progress bar, and a clear
+/// clipping, an atomic checkpoint after every epoch (and, optionally, every few minutes within one)
+/// with exact resume, a progress bar, and a clear
 /// stop on a non-finite loss (before any broken checkpoint can be written).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -66,8 +69,13 @@ struct trainer_config {
   std::size_t subnets_per_step = 1;
   std::vector<std::size_t> resolutions;  ///< per-batch random size; empty = the dataset's own
   std::uint64_t seed = 0;
-  std::string checkpoint;               ///< path of the per-epoch checkpoint ("" = none)
-  bool resume = false;                  ///< continue from `checkpoint` when it exists
+  std::string checkpoint;  ///< path of the per-epoch checkpoint ("" = none)
+  bool resume = false;     ///< continue from `checkpoint` when it exists
+  /// Also write the checkpoint within an epoch once this many seconds have passed since the last
+  /// one (0 = only at the end of each epoch). An epoch of a large dataset, or of a supernet with
+  /// four subnets a step on a small machine, takes tens of minutes to hours; a kill then loses at
+  /// most this much. The resumed run is still exactly the straight one.
+  double checkpoint_interval_s = 0;
   bool quiet = false;                   ///< no progress bar
   std::size_t max_steps_per_epoch = 0;  ///< 0 = the whole epoch (tests and quick runs use less)
   /// One LR schedule spanning several runs (NAT: 5 epochs per iteration on one cosine over all
@@ -95,6 +103,8 @@ struct trainer_config {
     if (sample == sampling::sandwich && subnets_per_step < 2)
       fail("sandwich sampling needs subnets_per_step >= 2");
     if (resume && checkpoint.empty()) fail("resume needs a checkpoint path");
+    if (!(checkpoint_interval_s >= 0) || !std::isfinite(checkpoint_interval_s))
+      fail("checkpoint_interval_s must be >= 0");
     if (schedule_total_epochs && schedule_offset_epochs + epochs > schedule_total_epochs)
       fail("schedule_offset_epochs + epochs exceed schedule_total_epochs");
   }
@@ -183,17 +193,26 @@ class trainer {
     if (cfg_.kd_ratio > 0 && !teacher_)
       throw config_error("trainer::run: kd_ratio > 0 needs set_teacher");
     std::size_t first_epoch = 0;
-    if (cfg_.resume && nat::file_exists(cfg_.checkpoint)) first_epoch = load_checkpoint();
+    partial_epoch resumed;
+    if (cfg_.resume && nat::file_exists(cfg_.checkpoint)) first_epoch = load_checkpoint(resumed);
     std::vector<epoch_stats> out;
     for (std::size_t e = first_epoch; e < cfg_.epochs; ++e) {
-      out.push_back(run_epoch(e));
-      if (!cfg_.checkpoint.empty()) save_checkpoint(e + 1);
+      out.push_back(run_epoch(e, e == first_epoch ? resumed : partial_epoch{}));
+      if (!cfg_.checkpoint.empty()) save_checkpoint(e + 1, partial_epoch{});
       if (on_epoch_) on_epoch_(out.back());
     }
     return out;
   }
 
  private:
+  /// The steps of an epoch done so far and their running statistics: what a mid-epoch checkpoint
+  /// holds besides the weights, so that a resumed epoch reports what a straight one would.
+  struct partial_epoch {
+    std::size_t steps = 0;
+    double loss_sum = 0, n_correct = 0, n_seen = 0, seconds = 0;
+    std::size_t n_loss = 0;
+  };
+
   subnet_config pick(rng& g, std::size_t j) {
     const auto& L = net_.config();
     switch (cfg_.sample) {
@@ -211,16 +230,18 @@ class trainer {
     }
   }
 
-  epoch_stats run_epoch(std::size_t epoch) {
+  epoch_stats run_epoch(std::size_t epoch, const partial_epoch& before) {
     net_.train(true);
     const std::size_t steps = steps_per_epoch();
     progress_bar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg_.epochs),
                      steps, cfg_.quiet);
-    loader_->start_epoch(epoch, 0);
-    timer clock;
-    double loss_sum = 0, n_correct = 0, n_seen = 0;
-    std::size_t n_loss = 0;
-    for (std::size_t s = 0; s < steps; ++s) {
+    bar.start_at(before.steps);
+    loader_->start_epoch(epoch, before.steps);
+    timer clock, since_checkpoint;
+    double loss_sum = before.loss_sum, n_correct = before.n_correct, n_seen = before.n_seen;
+    std::size_t n_loss = before.n_loss;
+    const bool mid_epoch_checkpoints = !cfg_.checkpoint.empty() && cfg_.checkpoint_interval_s > 0;
+    for (std::size_t s = before.steps; s < steps; ++s) {
       if (!loader_->next(batch_)) break;
       const std::size_t step = (cfg_.schedule_offset_epochs + epoch) * steps + s;
       tensor<T> mixed;
@@ -284,15 +305,22 @@ class trainer {
       opt_->zero_grad();
       char status[128];
       std::snprintf(status, sizeof status, "loss %.4f acc %.2f%% %.0f img/s", loss_sum / n_loss,
-                    100.0 * n_correct / n_seen, n_seen / clock.seconds());
+                    100.0 * n_correct / n_seen, (n_seen - before.n_seen) / clock.seconds());
       bar.update(s + 1, status);
+      // Not after the last step: the end-of-epoch checkpoint follows at once.
+      if (mid_epoch_checkpoints && s + 1 < steps &&
+          since_checkpoint.seconds() >= cfg_.checkpoint_interval_s) {
+        save_checkpoint(epoch, partial_epoch{s + 1, loss_sum, n_correct, n_seen,
+                                             before.seconds + clock.seconds(), n_loss});
+        since_checkpoint.reset();
+      }
       if (on_step_) on_step_(epoch, s);
     }
     epoch_stats st;
     st.epoch = epoch + 1;
     st.loss = n_loss ? loss_sum / static_cast<double>(n_loss) : 0.0;
     st.accuracy = n_seen > 0 ? 100.0 * n_correct / n_seen : 0.0;
-    st.seconds = clock.seconds();
+    st.seconds = before.seconds + clock.seconds();
     st.images_per_second = st.seconds > 0 ? n_seen / st.seconds : 0.0;
     bar.finish();
     return st;
@@ -314,7 +342,13 @@ class trainer {
     return p;
   }
 
-  void save_checkpoint(std::size_t epochs_done) {
+  static std::string exact(double x) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", x);  // round-trips through strtod
+    return buf;
+  }
+
+  void save_checkpoint(std::size_t epochs_done, const partial_epoch& p) {
     auto tensors = net_.state_dict();
     for (auto& kv : opt_->state()) tensors.emplace_back("optimizer." + kv.first, kv.second);
     // The classifier dropout's mask seed advances with every training forward; without it a
@@ -323,10 +357,18 @@ class trainer {
                                                {"seed", std::to_string(cfg_.seed)},
                                                {"dropout_seed", std::to_string(net_.dropout_seed)},
                                                {"format", "nat-trainer-checkpoint-1"}};
+    if (p.steps > 0) {
+      meta["steps_done"] = std::to_string(p.steps);
+      meta["partial_loss_sum"] = exact(p.loss_sum);
+      meta["partial_losses"] = std::to_string(p.n_loss);
+      meta["partial_correct"] = exact(p.n_correct);
+      meta["partial_seen"] = exact(p.n_seen);
+      meta["partial_seconds"] = exact(p.seconds);
+    }
     io::save_safetensors(cfg_.checkpoint, tensors, meta);
   }
 
-  std::size_t load_checkpoint() {
+  std::size_t load_checkpoint(partial_epoch& p) {
     std::map<std::string, std::string> meta;
     auto file = io::load_safetensors<T>(cfg_.checkpoint, &meta);
     if (meta["format"] != "nat-trainer-checkpoint-1")
@@ -335,6 +377,26 @@ class trainer {
       throw config_error("trainer: " + cfg_.checkpoint + " was written with seed " + meta["seed"] +
                          ", this run uses " + std::to_string(cfg_.seed));
     const std::size_t done = std::stoul(meta.at("epochs_done"));
+    p = partial_epoch{};
+    if (meta.count("steps_done")) {
+      // Written mid-epoch: `done` epochs plus these steps of the next one.
+      try {
+        p.steps = std::stoul(meta.at("steps_done"));
+        p.loss_sum = std::stod(meta.at("partial_loss_sum"));
+        p.n_loss = std::stoul(meta.at("partial_losses"));
+        p.n_correct = std::stod(meta.at("partial_correct"));
+        p.n_seen = std::stod(meta.at("partial_seen"));
+        p.seconds = std::stod(meta.at("partial_seconds"));
+      } catch (const std::exception&) {
+        throw io_error("trainer: " + cfg_.checkpoint +
+                       " has a damaged mid-epoch record (steps_done and its statistics)");
+      }
+      if (p.steps >= steps_per_epoch())
+        throw config_error("trainer: " + cfg_.checkpoint + " stopped after step " +
+                           std::to_string(p.steps) + " of an epoch, but this run's epochs have " +
+                           std::to_string(steps_per_epoch()) +
+                           " steps (another batch size or max_steps_per_epoch?)");
+    }
     if (meta.count("dropout_seed")) net_.dropout_seed = std::stoull(meta.at("dropout_seed"));
     // Weights first (all-or-nothing, listing what does not match), then the optimiser state.
     io::load_safetensors_into(cfg_.checkpoint, net_.state_dict(), /*strict=*/false);
