@@ -146,12 +146,34 @@ int run_search(const std::vector<std::string>& argv) {
   std::string run_dir;
   nat::transfer::nat_config cfg;
   std::string layout_name = a.get_or("layout", "mbv3_small");
+  // The warm-up's own settings. A fresh run records them with its settings in launch.json before
+  // anything is trained: config.json only appears once the warm-ups are done, and a run killed
+  // during one must resume it as it started (not with the flags' defaults).
+  std::string warmup_epochs = a.get_or("warmup-epochs", "1,1");
+  long long warmup_max_steps = a.get_int("warmup-max-steps", 60);
+  std::string transfer_from = a.get_or("transfer-from", "");
+  bool settled = false;  // cfg is the run's final config.json (nothing left to derive)
   if (a.has("resume")) {
     run_dir = a.get("resume");
-    if (!nat::file_exists(run_dir + "/config.json"))
-      throw nat::io_error("--resume: " + run_dir + " holds no config.json (not a run directory)");
-    cfg = nat::transfer::nat_config_from_json(
-        nat::json::parse(nat::read_file(run_dir + "/config.json")));
+    const std::string record = run_dir + "/launch.json";
+    if (nat::file_exists(run_dir + "/config.json")) {
+      cfg = nat::transfer::nat_config_from_json(
+          nat::json::parse(nat::read_file(run_dir + "/config.json")));
+      settled = true;
+    } else if (nat::file_exists(record)) {
+      try {
+        const auto w = nat::json::parse(nat::read_file(record));
+        cfg = nat::transfer::nat_config_from_json(w.at("config"));
+        warmup_epochs = w.at("epochs").as_string();
+        warmup_max_steps = static_cast<long long>(w.at("max_steps").as_int());
+        transfer_from = w.at("transfer_from").as_string();
+      } catch (const std::exception& e) {
+        throw nat::io_error("--resume: " + record + " is damaged (" + e.what() + ")");
+      }
+    } else {
+      throw nat::io_error("--resume: " + run_dir +
+                          " holds neither config.json nor launch.json (not a run directory)");
+    }
     layout_name = cfg.supernet_preset;
     // A run started from a supernet file needs it until it has saved its own adapted copy; only a
     // run that warms its supernet up itself may find none (it continues the warm-up).
@@ -172,6 +194,8 @@ int run_search(const std::vector<std::string>& argv) {
       throw usage_error(
           "--transfer-from warms a supernet up on this dataset; --supernet skips the "
           "warm-up: give one of them");
+    if (a.has("transfer-from") && !nat::file_exists(transfer_from))
+      throw usage_error("--transfer-from: " + transfer_from + " does not exist");
     cfg.supernet_preset = layout_name;
     if (a.has("dataset")) cfg.dataset = a.get("dataset");
     if (a.has("data")) cfg.data_dir = a.get("data");
@@ -194,6 +218,14 @@ int run_search(const std::vector<std::string>& argv) {
     cfg.validate();
   }
   nat::make_dirs(run_dir);
+  if (!a.has("resume")) {
+    nat::json::value w;
+    w["config"] = nat::transfer::to_json(cfg);
+    w["epochs"] = warmup_epochs;
+    w["max_steps"] = warmup_max_steps;
+    w["transfer_from"] = transfer_from;
+    nat::write_file_atomic(run_dir + "/launch.json", w.dump(1) + "\n");
+  }
   link_latest(run_dir);
   if (!quiet) std::fprintf(stderr, "nat search: run directory %s\n", run_dir.c_str());
 
@@ -212,11 +244,12 @@ int run_search(const std::vector<std::string>& argv) {
   nat::elastic::supernet net(layout, cfg.seed);
   auto warmup_settings = [&] {
     warmup_options o;
-    const auto ep = parse_sizes(a.get_or("warmup-epochs", "1,1"), "warmup-epochs");
+    const auto ep = parse_sizes(warmup_epochs, "warmup-epochs");
     if (ep.size() != 2) throw usage_error("--warmup-epochs expects two numbers, N,M");
     o.epochs_largest = ep[0];
     o.epochs_supernet = ep[1];
-    o.max_steps = static_cast<std::size_t>(a.get_int("warmup-max-steps", 60));
+    if (warmup_max_steps < 0) throw usage_error("--warmup-max-steps must be >= 0");
+    o.max_steps = static_cast<std::size_t>(warmup_max_steps);
     const auto res = space.resolutions();
     o.resolutions.assign(res.begin(), res.end());
     o.seed = cfg.seed;
@@ -231,10 +264,18 @@ int run_search(const std::vector<std::string>& argv) {
     // No trained supernet: warm one up on the adaptation split first (nat_spec.md §5.3), resumable.
     const auto o = warmup_settings();
     task_data adapt{data.name, split.train, data.test, data.flip};
-    if (a.has("transfer-from")) {
+    const std::string& w = cfg.supernet_path;
+    const bool started = nat::file_exists(w + ".phase1.ckpt") ||
+                         nat::file_exists(w + ".teacher.safetensors") ||
+                         nat::file_exists(w + ".phase3.ckpt");
+    if (!transfer_from.empty() && started && !nat::file_exists(transfer_from)) {
+      // A resumed warm-up continues from its checkpoints, which hold the transferred weights.
+    } else if (!transfer_from.empty()) {
       // NAT's transfer (nat_spec.md §5.3): a supernet trained elsewhere is warmed up on this task
       // (its classifier retrained) before the search adapts it further.
-      const auto src = nat::io::load_safetensors<float>(a.get("transfer-from"));
+      if (!nat::file_exists(transfer_from))
+        throw nat::io_error("--transfer-from: " + transfer_from + " does not exist");
+      const auto src = nat::io::load_safetensors<float>(transfer_from);
       std::size_t copied = 0;
       for (const auto& [name, t] : net.state_dict()) {
         const auto it = src.find(name);
@@ -242,15 +283,14 @@ int run_search(const std::vector<std::string>& argv) {
           t.copy_from(it->second);
           ++copied;
         } else if (name.rfind("classifier.", 0) != 0) {
-          throw nat::config_error("--transfer-from: " + a.get("transfer-from") + " has no tensor " +
-                                  name +
+          throw nat::config_error("--transfer-from: " + transfer_from + " has no tensor " + name +
                                   " of this supernet's shape (another "
                                   "layout or input channel count?)");
         }
       }
       if (!quiet)
         std::fprintf(stderr, "nat search: transferring %zu tensors from %s\n", copied,
-                     a.get("transfer-from").c_str());
+                     transfer_from.c_str());
     }
     if (!quiet) std::fprintf(stderr, "nat search: no trained supernet, warming one up first\n");
     warm_up(net, adapt, tf, o, cfg.supernet_path, layout_name);
@@ -258,7 +298,7 @@ int run_search(const std::vector<std::string>& argv) {
     nat::io::load_safetensors_into(cfg.supernet_path, net.state_dict());
   }
 
-  if (!a.has("resume") && (cfg.adaptation.resolutions.empty() || cfg.max_resolution == 0)) {
+  if (!settled && (cfg.adaptation.resolutions.empty() || cfg.max_resolution == 0)) {
     // A supernet warmed up on fewer sizes than the space holds (`nat train-supernet` records
     // them) is adapted only at those, as the paper adapts over its warm-up's range: batches at the
     // other sizes cost more and trained no better subnet (docs/RESULTS.md). Nor are subnets

@@ -353,6 +353,52 @@ TEST_CASE(
   CHECK(nat::read_file(run + "/latency_table.json") == table);
 }
 
+TEST_CASE("nat search --resume: a run killed during its warm-up continues it as it started") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", src = tmp.path + "/src.safetensors",
+                    a = tmp.path + "/a", b = tmp.path + "/b", cfg = tmp.path + "/tiny.json";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 200, 40);
+  const auto pre = run_nat("train-supernet --dataset idx:" + data + " --out " + src +
+                               " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                               "--holdout 0 --resolutions 28 --threads 2 --quiet",
+                           tmp);
+  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  write_tiny_search_config(cfg);
+  // Warm-up settings that differ from the defaults (1,1 epochs, 60 steps), and a transfer: a
+  // resume that fell back to the flags' defaults, or skipped the transfer, ends elsewhere.
+  const std::string common = "search --dataset idx:" + data + " --config " + cfg +
+                             " --warmup-epochs 2,2 --warmup-max-steps 1 --threads 2 --quiet" +
+                             " --transfer-from " + src;
+  const auto straight = run_nat(common + " --run-dir " + a, tmp);
+  REQUIRE_MESSAGE(straight.rc == 0, straight.err);
+  kill_once_checkpointed(std::string(NAT_PROGRAM) + " " + common + " --run-dir " + b,
+                         b + "/warmup/supernet.safetensors.phase1.ckpt");
+  CHECK(nat::file_exists(b + "/launch.json"));
+  const auto resumed = run_nat("search --resume " + b + " --threads 2 --quiet", tmp);
+  REQUIRE_MESSAGE(resumed.rc == 0, resumed.err);
+  CHECK(nat::read_file(b + "/warmup/supernet.safetensors") ==
+        nat::read_file(a + "/warmup/supernet.safetensors"));
+  CHECK(nat::read_file(b + "/front.csv") == nat::read_file(a + "/front.csv"));
+
+  // A damaged record is named; a directory that is no run says so.
+  nat::write_file_atomic(b + "/launch.json", "{\"config\": ");
+  std::remove((b + "/config.json").c_str());
+  const auto damaged = run_nat("search --resume " + b + " --threads 2 --quiet", tmp);
+  CHECK(damaged.rc != 0);
+  CHECK(lines(damaged.err) == 1);
+  CHECK(damaged.err.find("launch.json") != std::string::npos);
+  const auto none = run_nat("search --resume " + data + " --threads 2 --quiet", tmp);
+  CHECK(none.rc != 0);
+  CHECK(none.err.find("not a run directory") != std::string::npos);
+  const auto missing = run_nat(common + "x --run-dir " + tmp.path + "/never", tmp);
+  CHECK(missing.rc == 2);
+  CHECK(lines(missing.err) == 1);
+  CHECK(!nat::file_exists(tmp.path + "/never"));
+}
+
 TEST_CASE("nat search: a supernet warmed up on fewer sizes than the space is adapted only there") {
   if (!program_built()) return;
   scratch_dir tmp;
