@@ -124,6 +124,16 @@ bool program_built() {
   return true;
 }
 
+/// A "pre-trained" source supernet for --transfer-from (one step per phase exercises the path).
+void write_source_supernet(const std::string& data, const std::string& src,
+                           const scratch_dir& tmp) {
+  const auto pre = run_nat("train-supernet --dataset idx:" + data + " --out " + src +
+                               " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
+                               "--holdout 0 --resolutions 28 --threads 2 --quiet",
+                           tmp);
+  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+}
+
 /// Starts `cmd`, SIGKILLs it as soon as `checkpoint` exists (or it has run 300 s), and waits.
 void kill_once_checkpointed(const std::string& cmd, const std::string& checkpoint) {
   std::fflush(stdout);  // the child must not repeat the parent's buffered output
@@ -328,12 +338,7 @@ TEST_CASE(
                     run = tmp.path + "/run", cfg = tmp.path + "/tiny.json";
   nat::make_dirs(data);
   write_idx_dataset(data, 200, 40);  // the search's warm-up trains in batches of 128
-  // A "pre-trained" source supernet (one step per phase is enough to exercise the path).
-  const auto pre = run_nat("train-supernet --dataset idx:" + data + " --out " + src +
-                               " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
-                               "--holdout 0 --resolutions 28 --threads 2 --quiet",
-                           tmp);
-  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  write_source_supernet(data, src, tmp);
   write_tiny_search_config(cfg);
   const std::string common = "search --dataset idx:" + data + " --config " + cfg +
                              " --warmup-max-steps 1 --threads 2 --transfer-from " + src;
@@ -361,11 +366,7 @@ TEST_CASE("nat search --resume: a run killed during its warm-up continues it as 
                     a = tmp.path + "/a", b = tmp.path + "/b", cfg = tmp.path + "/tiny.json";
   nat::make_dirs(data);
   write_idx_dataset(data, 200, 40);
-  const auto pre = run_nat("train-supernet --dataset idx:" + data + " --out " + src +
-                               " --epochs-largest 1 --epochs-supernet 1 --max-steps 1 --batch 16 "
-                               "--holdout 0 --resolutions 28 --threads 2 --quiet",
-                           tmp);
-  REQUIRE_MESSAGE(pre.rc == 0, pre.err);
+  write_source_supernet(data, src, tmp);
   write_tiny_search_config(cfg);
   // Warm-up settings that differ from the defaults (1,1 epochs, 60 steps), and a transfer: a
   // resume that fell back to the flags' defaults, or skipped the transfer, ends elsewhere.
