@@ -128,6 +128,20 @@ void BM_depthwise_fwdbwd(benchmark::State& st) {
   report(st, 3 * p.flops(), 3 * p.in_bytes() + 2 * p.out_bytes());
 }
 
+/// The same training step on the flat path (detail::flat_*), which the public functions use for
+/// double, strides > 2 and machines without AVX2+FMA: the side-by-side baseline for the
+/// channel-blocked path in one run.
+void BM_depthwise_flat_fwdbwd(benchmark::State& st) {
+  problem p(st);
+  for (auto _ : st) {
+    nat::ops::cpu::detail::flat_forward(p.x.data(), p.w.data(), p.y.data(), p.s);
+    nat::ops::cpu::detail::flat_backward_input(p.dy.data(), p.w.data(), p.dx.data(), p.s);
+    nat::ops::cpu::detail::flat_backward_weight(p.x.data(), p.dy.data(), p.dw.data(), p.s);
+    benchmark::DoNotOptimize(p.dw.data());
+  }
+  report(st, 3 * p.flops(), 3 * p.in_bytes() + 2 * p.out_bytes());
+}
+
 // (C, H) pairs of the MBv3-small supernet stages at these resolutions, x kernel x stride.
 void grid(benchmark::internal::Benchmark* b) {
   for (auto ch : {std::pair<int, int>{72, 16}, {120, 8}, {240, 8}, {480, 4}})
@@ -141,6 +155,7 @@ BENCHMARK(BM_depthwise_backward_input)->Apply(grid);
 BENCHMARK(BM_depthwise_backward_weight)->Apply(grid);
 BENCHMARK(BM_depthwise_backward)->Apply(grid);
 BENCHMARK(BM_depthwise_fwdbwd)->Apply(grid);
+BENCHMARK(BM_depthwise_flat_fwdbwd)->Apply(grid);
 
 // ---- machine ceilings -------------------------------------------------------------------------
 

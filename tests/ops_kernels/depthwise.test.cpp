@@ -68,6 +68,16 @@ void compare_with_reference(const depthwise_shape& s, double tol, std::uint64_t 
   nat::ops::cpu::depthwise_backward(x.data(), dy.data(), w.data(), dx.data(), dw.data(), s);
   CHECK(rel_error(dx, dx_ref) < tol);
   CHECK(rel_error(dw, dw_ref) < tol);
+  // The flat path, which the public functions bypass for float on AVX-512 and AVX2 machines.
+  std::fill(y.begin(), y.end(), T(7));
+  std::fill(dx.begin(), dx.end(), T(7));
+  std::fill(dw.begin(), dw.end(), T(7));
+  nat::ops::cpu::detail::flat_forward(x.data(), w.data(), y.data(), s);
+  CHECK(rel_error(y, y_ref) < tol);
+  nat::ops::cpu::detail::flat_backward_input(dy.data(), w.data(), dx.data(), s);
+  CHECK(rel_error(dx, dx_ref) < tol);
+  nat::ops::cpu::detail::flat_backward_weight(x.data(), dy.data(), dw.data(), s);
+  CHECK(rel_error(dw, dw_ref) < tol);
 }
 
 template <class T>
@@ -84,11 +94,14 @@ void sweep(double tol) {
           compare_with_reference<T>(s, tol, seed++);
         }
       }
-  // The supernet's map sizes with more than one 16-channel group (the channel-blocked fast path).
+  // The supernet's map sizes (28 and 32 px inputs) with several channel groups of the
+  // channel-blocked path (16 channels with AVX-512, 8 with AVX2) and a partial last group.
   for (std::size_t k : {3u, 5u, 7u})
     for (std::size_t stride : {1u, 2u})
-      for (std::size_t hw : {4u, 8u, 16u, 2u})
+      for (std::size_t hw : {4u, 8u, 16u, 2u, 14u, 7u, 1u})
         compare_with_reference<T>({2, 37, hw, hw, k, stride, k / 2}, tol, seed++);
+  compare_with_reference<T>({3, 24, 8, 8, 5, 1, 2}, tol, seed++);   // whole groups only
+  compare_with_reference<T>({1, 1, 16, 16, 3, 2, 1}, tol, seed++);  // one channel
   // A stride the supernet never uses still has to be right.
   compare_with_reference<T>({2, 5, 11, 10, 5, 3, 2}, tol, seed++);
   // More images than one weight-gradient block, so several partials are reduced.

@@ -7,10 +7,11 @@
 /// Method. The feature maps of a MobileNetV3 supernet are tiny (4x4 .. 16x16), so vectorising
 /// across one output row wastes most of a 16-lane register and row-boundary checks dominate.
 /// Two paths avoid both (measurements: docs/performance/depthwise.md):
-///  * channel-blocked (float, AVX-512; every supernet shape): a register holds 16 channels of one
-///    pixel; planes are transposed into a zero-bordered [row][col][16] scratch, so every lane is
-///    useful whatever the map size and a stride only changes addresses (detail::cl).
-///  * flat (double, other ISAs, other widths): each plane is copied into a zero-bordered scratch
+///  * channel-blocked (float with AVX-512 or AVX2+FMA; every supernet shape): a register holds
+///    16 (AVX-512) or 8 (AVX2) channels of one pixel; planes are transposed into a zero-bordered
+///    [row][col][lanes] scratch, so every lane is useful whatever the map size and a stride only
+///    changes addresses (detail::cl).
+///  * flat (double, other ISAs, strides > 2): each plane is copied into a zero-bordered scratch
 ///    with row pitch P and the convolution becomes a 1-D sum of shifted copies,
 ///    out[o] = sum_t w_t * base_t[o] for o = oh*P + ow, without bounds checks; the columns
 ///    ow >= out_w computed on the way are discarded. A stride s becomes s*s stride-1 problems by
@@ -36,6 +37,15 @@
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+#endif
+
+/// 1 when the channel-blocked float path is compiled in: AVX-512, or AVX2 with FMA, unless
+/// NAT_DEPTHWISE_FLAT_ONLY is defined.
+#if !defined(NAT_DEPTHWISE_FLAT_ONLY) && \
+    (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
+#define NAT_DEPTHWISE_CL 1
+#else
+#define NAT_DEPTHWISE_CL 0
 #endif
 
 namespace nat::ops::cpu {
@@ -259,7 +269,7 @@ inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
   return std::min(std::max(by_balance, by_size), std::max<std::size_t>(1, planes));
 }
 
-#if defined(__AVX512F__)
+#if NAT_DEPTHWISE_CL
 // GCC 12 reports _mm512_undefined_ps() inside its own shuffle intrinsics as "maybe
 // uninitialized" once they are inlined here; the value is never read.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -268,24 +278,45 @@ inline std::size_t plane_grain(std::size_t planes, std::size_t plane_elems) {
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 /// Channel-blocked float path. For the 4x4 and 8x8 maps of the late supernet stages even the
-/// flattened planes leave most lanes idle, so here the 16 lanes of a register hold 16 channels of
-/// one pixel instead: every lane does useful work whatever the map size, and the stride only
-/// changes addresses. Planes are transposed into a zero-bordered [row][col][16] scratch with
-/// 16x16 register transposes (about 0.25 shuffles per element) and transposed back at the end.
+/// flattened planes leave most lanes idle, so here the lanes of a register hold G channels of
+/// one pixel instead (G = 16 with AVX-512, 8 with AVX2): every lane does useful work whatever the
+/// map size, and the stride only changes addresses. Planes are transposed into a zero-bordered
+/// [row][col][G] scratch with GxG register transposes and transposed back at the end. The code
+/// is written once against the few vector operations below; only they and the register budgets
+/// (kAcc, kDwAcc) differ between the two instruction sets.
 /// Defining NAT_DEPTHWISE_FLAT_ONLY before including this header disables it (to measure the
-/// flat path against it).
+/// flat path against it; the flat path is also reachable as detail::flat_* for tests).
 namespace cl {
 
+#if defined(__AVX512F__)
+using reg = __m512;
 constexpr std::size_t G = 16;  // channels per group = lanes
+/// Accumulators one convolution block keeps in the 32 vector registers (plus weight and input).
+constexpr int kAcc = 16;
+/// Weight-gradient accumulators per pass (K*IR of them: 25 at k = 5, 28 for rows 0-3 of k = 7).
+constexpr int kDwAcc = 28;
+
+inline reg vzero() { return _mm512_setzero_ps(); }
+inline reg vload(const float* p) { return _mm512_loadu_ps(p); }
+inline reg vload_aligned(const float* p) { return _mm512_load_ps(p); }
+inline void vstore(float* p, reg v) { _mm512_storeu_ps(p, v); }
+inline reg vfma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+/// The first m lanes of p (m <= G); the others read as zero and are not touched in memory.
+inline reg vload_first(const float* p, std::size_t m) {
+  return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << m) - 1u), p);
+}
+inline void vstore_first(float* p, reg v, std::size_t m) {
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << m) - 1u), v);
+}
 
 /// In-register transpose of a 16x16 block: r[i][j] -> r[j][i].
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
+inline void transpose(reg r[G]) {
+  reg t[16];
   for (int a = 0; a < 8; ++a) {
     t[2 * a] = _mm512_unpacklo_ps(r[2 * a], r[2 * a + 1]);
     t[2 * a + 1] = _mm512_unpackhi_ps(r[2 * a], r[2 * a + 1]);
   }
-  auto pd = [](__m512 v) { return _mm512_castps_pd(v); };
+  auto pd = [](reg v) { return _mm512_castps_pd(v); };
   for (int b = 0; b < 4; ++b) {
     r[4 * b] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * b]), pd(t[4 * b + 2])));
     r[4 * b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * b]), pd(t[4 * b + 2])));
@@ -294,10 +325,10 @@ inline void transpose16(__m512 r[16]) {
   }
   // r[4b+q] now holds, in 128-bit lane L, column 4L+q of rows 4b..4b+3.
   for (int q = 0; q < 4; ++q) {
-    const __m512 v = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
-    const __m512 v2 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
-    const __m512 w = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
-    const __m512 w2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+    const reg v = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+    const reg v2 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+    const reg w = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+    const reg w2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
     t[q] = _mm512_shuffle_f32x4(v, w, 0x88);
     t[4 + q] = _mm512_shuffle_f32x4(v, w, 0xDD);
     t[8 + q] = _mm512_shuffle_f32x4(v2, w2, 0x88);
@@ -305,48 +336,90 @@ inline void transpose16(__m512 r[16]) {
   }
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
+#else  // AVX2 + FMA: 16 ymm registers, so the blocks are half as wide.
+using reg = __m256;
+constexpr std::size_t G = 8;
+constexpr int kAcc = 8;
+/// 12 accumulators + dy + one input leave two registers spare: 9 at k = 3, 10 (two tap rows) at
+/// k = 5, 7 (one tap row) at k = 7.
+constexpr int kDwAcc = 12;
 
-/// Pixels [pos0, pos0+m) of nc <= 16 channel planes (src + l*stride) into channel-last vectors
+inline reg vzero() { return _mm256_setzero_ps(); }
+inline reg vload(const float* p) { return _mm256_loadu_ps(p); }
+inline reg vload_aligned(const float* p) { return _mm256_load_ps(p); }
+inline void vstore(float* p, reg v) { _mm256_storeu_ps(p, v); }
+inline reg vfma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+inline __m256i first_lanes(std::size_t m) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(m)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+/// The first m lanes of p (m <= G); the others read as zero and are not touched in memory.
+inline reg vload_first(const float* p, std::size_t m) {
+  return _mm256_maskload_ps(p, first_lanes(m));
+}
+inline void vstore_first(float* p, reg v, std::size_t m) {
+  _mm256_maskstore_ps(p, first_lanes(m), v);
+}
+
+/// In-register transpose of an 8x8 block: r[i][j] -> r[j][i].
+inline void transpose(reg r[G]) {
+  reg t[8], u[8];
+  for (int a = 0; a < 4; ++a) {
+    t[2 * a] = _mm256_unpacklo_ps(r[2 * a], r[2 * a + 1]);
+    t[2 * a + 1] = _mm256_unpackhi_ps(r[2 * a], r[2 * a + 1]);
+  }
+  // Within each 128-bit half, u[4b+q] holds column q (of that half) of rows 4b..4b+3.
+  for (int b = 0; b < 2; ++b) {
+    u[4 * b] = _mm256_shuffle_ps(t[4 * b], t[4 * b + 2], 0x44);
+    u[4 * b + 1] = _mm256_shuffle_ps(t[4 * b], t[4 * b + 2], 0xEE);
+    u[4 * b + 2] = _mm256_shuffle_ps(t[4 * b + 1], t[4 * b + 3], 0x44);
+    u[4 * b + 3] = _mm256_shuffle_ps(t[4 * b + 1], t[4 * b + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; ++q) {
+    r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
+    r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
+  }
+}
+#endif
+
+/// Pixels [pos0, pos0+m) of nc <= G channel planes (src + l*stride) into channel-last vectors
 /// out[j] (j < m); missing channels read as zero.
 inline void gather_pixels(const float* src, std::size_t stride, std::size_t nc, std::size_t pos0,
-                          std::size_t m, __m512 r[16]) {
-  const __mmask16 mask = static_cast<__mmask16>((1u << m) - 1u);
-  if (m == 16 && nc == 16) {
-    for (std::size_t l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(src + l * stride + pos0);
+                          std::size_t m, reg r[G]) {
+  if (m == G && nc == G) {
+    for (std::size_t l = 0; l < G; ++l) r[l] = vload(src + l * stride + pos0);
   } else {
-    for (std::size_t l = 0; l < 16; ++l)
-      r[l] = l < nc ? _mm512_maskz_loadu_ps(mask, src + l * stride + pos0) : _mm512_setzero_ps();
+    for (std::size_t l = 0; l < G; ++l)
+      r[l] = l < nc ? vload_first(src + l * stride + pos0, m) : vzero();
   }
-  transpose16(r);
+  transpose(r);
 }
 
 /// Inverse of gather_pixels: channel-last vectors v[j] (j < m) back to nc planes.
-inline void scatter_pixels(__m512 r[16], float* dst, std::size_t stride, std::size_t nc,
+inline void scatter_pixels(reg r[G], float* dst, std::size_t stride, std::size_t nc,
                            std::size_t pos0, std::size_t m) {
-  transpose16(r);
-  const __mmask16 mask = static_cast<__mmask16>((1u << m) - 1u);
-  if (m == 16) {
-    for (std::size_t l = 0; l < nc; ++l) _mm512_storeu_ps(dst + l * stride + pos0, r[l]);
+  transpose(r);
+  if (m == G) {
+    for (std::size_t l = 0; l < nc; ++l) vstore(dst + l * stride + pos0, r[l]);
   } else {
-    for (std::size_t l = 0; l < nc; ++l) _mm512_mask_storeu_ps(dst + l * stride + pos0, mask, r[l]);
+    for (std::size_t l = 0; l < nc; ++l) vstore_first(dst + l * stride + pos0, r[l], m);
   }
 }
 
 /// Copies nc channel planes (h x w) into a zero-bordered channel-last scratch with pitch `pitch`
-/// pixels and `rows` rows, pixel (ih,iw) at ((ih+top)*pitch + iw+left)*16; pixels that fall
+/// pixels and `rows` rows, pixel (ih,iw) at ((ih+top)*pitch + iw+left)*G; pixels that fall
 /// outside the scratch (never read) are skipped.
 inline void to_channel_last(const float* src, std::size_t plane, std::size_t nc, std::size_t h,
                             std::size_t w, float* dst, std::size_t rows, std::size_t pitch,
                             std::size_t top, std::size_t left) {
   const std::size_t hw = h * w;
-  __m512 r[16];
-  for (std::size_t pos0 = 0; pos0 < hw; pos0 += 16) {
-    const std::size_t m = std::min<std::size_t>(16, hw - pos0);
+  reg r[G];
+  for (std::size_t pos0 = 0; pos0 < hw; pos0 += G) {
+    const std::size_t m = std::min<std::size_t>(G, hw - pos0);
     gather_pixels(src, plane, nc, pos0, m, r);
     // Walk the pixel coordinates incrementally: a division per pixel costs more than the copy.
     std::size_t ih = pos0 / w + top, iw = pos0 % w + left;
     for (std::size_t j = 0; j < m; ++j) {
-      if (ih < rows && iw < pitch) _mm512_storeu_ps(dst + (ih * pitch + iw) * G, r[j]);
+      if (ih < rows && iw < pitch) vstore(dst + (ih * pitch + iw) * G, r[j]);
       if (++iw == w + left) {
         iw = left;
         ++ih;
@@ -355,16 +428,15 @@ inline void to_channel_last(const float* src, std::size_t plane, std::size_t nc,
   }
 }
 
-/// Channel-last [hw][16] back to nc planes of hw pixels, through `stage` (16*hw floats): the
+/// Channel-last [hw][G] back to nc planes of hw pixels, through `stage` (G*hw floats): the
 /// transposed blocks land in cache first and leave as one sequential copy, which measured ~25%
-/// faster on 16x16 maps than storing 16 interleaved 64-byte pieces straight to memory.
+/// faster on 16x16 maps (AVX-512) than storing 16 interleaved 64-byte pieces straight to memory.
 inline void from_channel_last(const float* src, std::size_t hw, float* dst, std::size_t plane,
                               std::size_t nc, float* stage) {
-  __m512 r[16];
-  for (std::size_t pos0 = 0; pos0 < hw; pos0 += 16) {
-    const std::size_t m = std::min<std::size_t>(16, hw - pos0);
-    for (std::size_t j = 0; j < 16; ++j)
-      r[j] = j < m ? _mm512_loadu_ps(src + (pos0 + j) * G) : _mm512_setzero_ps();
+  reg r[G];
+  for (std::size_t pos0 = 0; pos0 < hw; pos0 += G) {
+    const std::size_t m = std::min<std::size_t>(G, hw - pos0);
+    for (std::size_t j = 0; j < G; ++j) r[j] = j < m ? vload(src + (pos0 + j) * G) : vzero();
     scatter_pixels(r, stage, hw, nc, pos0, m);
   }
   if (plane == hw) {
@@ -375,36 +447,36 @@ inline void from_channel_last(const float* src, std::size_t hw, float* dst, std:
   }
 }
 
-/// NR output rows x NW output pixels at once (NR*NW <= 16 accumulators): for every tap one
+/// NR output rows x NW output pixels at once (NR*NW <= kAcc accumulators): for every tap one
 /// weight vector feeds NR*NW FMAs. Input pixel (rr,c) of the block is read at
-/// in + rr*in_row + c*ISC*16 + tap_off[t]; output pixel at out + rr*out_row + c*OSC*16.
+/// in + rr*in_row + c*ISC*G + tap_off[t]; output pixel at out + rr*out_row + c*OSC*G.
 template <int NW, int NR, int ISC, int OSC>
 void conv_rows(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_t out_row,
                const float* wt, const std::ptrdiff_t* tap_off, std::size_t ntaps) {
-  __m512 acc[NR][NW];
+  reg acc[NR][NW];
   for (int rr = 0; rr < NR; ++rr)
-    for (int c = 0; c < NW; ++c) acc[rr][c] = _mm512_setzero_ps();
+    for (int c = 0; c < NW; ++c) acc[rr][c] = vzero();
   for (std::size_t t = 0; t < ntaps; ++t) {
-    const __m512 wv = _mm512_loadu_ps(wt + t * G);
+    const reg wv = vload(wt + t * G);
     const float* b = in + tap_off[t];
     for (int rr = 0; rr < NR; ++rr)
       for (int c = 0; c < NW; ++c)
-        acc[rr][c] =
-            _mm512_fmadd_ps(wv, _mm512_loadu_ps(b + rr * in_row + c * ISC * 16), acc[rr][c]);
+        acc[rr][c] = vfma(wv, vload(b + rr * in_row + c * ISC * G), acc[rr][c]);
   }
   for (int rr = 0; rr < NR; ++rr)
-    for (int c = 0; c < NW; ++c) _mm512_storeu_ps(out + rr * out_row + c * OSC * 16, acc[rr][c]);
+    for (int c = 0; c < NW; ++c) vstore(out + rr * out_row + c * OSC * G, acc[rr][c]);
 }
 
 /// True when conv_plane has a kernel for rows `nw` pixels wide: any width, split into column
-/// chunks of 16/8/4/2/1 pixels (28 = 16+8+4, 14 = 8+4+2, 7 = 4+2+1: the 28 px maps).
+/// chunks of 16/8/4/2/1 pixels (28 = 16+8+4, 14 = 8+4+2, 7 = 4+2+1: the 28 px maps); chunks
+/// wider than kAcc are left out (AVX2).
 inline bool width_ok(std::size_t nw) { return nw >= 1; }
 
 template <int NW, int ISC, int OSC>
 void conv_plane_w(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_t out_row,
                   std::size_t rows, const float* wt, const std::ptrdiff_t* tap_off,
                   std::size_t ntaps) {
-  constexpr int kMaxRows = 16 / NW;
+  constexpr int kMaxRows = kAcc / NW;
   std::size_t r = 0;
   for (; r + kMaxRows <= rows; r += kMaxRows)
     conv_rows<NW, kMaxRows, ISC, OSC>(in + r * in_row, in_row, out + r * out_row, out_row, wt,
@@ -422,7 +494,7 @@ void conv_plane_w(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdi
 }
 
 /// `rows` output rows of `nw` pixels, as column chunks of 16/8/4/2/1 pixels (output pixel c of a
-/// chunk at column c0 is pixel c0 + c of the row: inputs at c0*ISC*16, outputs at c0*OSC*16).
+/// chunk at column c0 is pixel c0 + c of the row: inputs at c0*ISC*G, outputs at c0*OSC*G).
 template <int ISC, int OSC>
 void conv_plane(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff_t out_row,
                 std::size_t rows, std::size_t nw, const float* wt, const std::ptrdiff_t* tap_off,
@@ -430,9 +502,10 @@ void conv_plane(const float* in, std::ptrdiff_t in_row, float* out, std::ptrdiff
   std::size_t c0 = 0;
   auto chunks = [&](auto nw_tag) {
     constexpr int W = decltype(nw_tag)::value;
-    for (; c0 + W <= nw; c0 += W)
-      conv_plane_w<W, ISC, OSC>(in + c0 * ISC * 16, in_row, out + c0 * OSC * 16, out_row, rows, wt,
-                                tap_off, ntaps);
+    if constexpr (W <= kAcc)
+      for (; c0 + W <= nw; c0 += W)
+        conv_plane_w<W, ISC, OSC>(in + c0 * ISC * G, in_row, out + c0 * OSC * G, out_row, rows, wt,
+                                  tap_off, ntaps);
   };
   chunks(std::integral_constant<int, 16>{});
   chunks(std::integral_constant<int, 8>{});
@@ -474,7 +547,9 @@ template <int ISC>
 void forward_plane(const float* xs, std::ptrdiff_t in_row, float* ys, std::ptrdiff_t out_row,
                    std::size_t oh, std::size_t ow, const float* wt, const std::ptrdiff_t* tap_off,
                    const depthwise_shape& s) {
-  // Column chunks of 16/8/4/2/1 output pixels (any width; see conv_plane).
+  // Column chunks of 16/8/4/2/1 output pixels (any width; see conv_plane), each with as many
+  // rows per block as the kAcc accumulators allow (at most 8). At k >= 5 the 4-pixel chunks
+  // take 2-row blocks, which skip more all-padding tap rows on the small maps (forward_rows).
   std::size_t c0 = 0;
   auto run = [&](auto nw_tag, auto nr_tag) {
     constexpr int W = decltype(nw_tag)::value, R = decltype(nr_tag)::value;
@@ -482,33 +557,42 @@ void forward_plane(const float* xs, std::ptrdiff_t in_row, float* ys, std::ptrdi
     c0 += W;
   };
   using std::integral_constant;
-  while (c0 + 16 <= ow) run(integral_constant<int, 16>{}, integral_constant<int, 1>{});
-  while (c0 + 8 <= ow) run(integral_constant<int, 8>{}, integral_constant<int, 2>{});
-  while (c0 + 4 <= ow) {
-    if (s.k >= 5)
-      run(integral_constant<int, 4>{}, integral_constant<int, 2>{});
-    else
-      run(integral_constant<int, 4>{}, integral_constant<int, 4>{});
-  }
-  while (c0 + 2 <= ow) run(integral_constant<int, 2>{}, integral_constant<int, 8>{});
-  while (c0 < ow) run(integral_constant<int, 1>{}, integral_constant<int, 8>{});
+  auto width = [&](auto nw_tag) {
+    constexpr int W = decltype(nw_tag)::value;
+    constexpr int R = std::min(8, kAcc / W);
+    if constexpr (W <= kAcc) {
+      while (c0 + W <= ow) {
+        if (W == 4 && s.k >= 5)
+          run(nw_tag, integral_constant<int, std::min(R, 2)>{});
+        else
+          run(nw_tag, integral_constant<int, R>{});
+      }
+    }
+  };
+  width(integral_constant<int, 16>{});
+  width(integral_constant<int, 8>{});
+  width(integral_constant<int, 4>{});
+  width(integral_constant<int, 2>{});
+  width(integral_constant<int, 1>{});
 }
 
-/// First 64-byte aligned element of v (allocated 16 floats longer than needed). Every pixel is
-/// one 64-byte vector, so an aligned base makes every load and store of the path aligned; from
-/// 16-byte aligned malloc memory three in four would split across cache lines.
-inline float* align64(std::vector<float>& v) {
+/// First vector-aligned element of v (allocated G floats longer than needed; malloc's 16-byte
+/// alignment leaves at most G - 4 to skip). Every pixel is one vector, so an aligned base makes
+/// every load and store of the path aligned; from 16-byte aligned memory three in four 64-byte
+/// vectors would split across cache lines.
+inline float* align_vec(std::vector<float>& v) {
+  constexpr std::size_t bytes = G * sizeof(float);
   const auto a = reinterpret_cast<std::uintptr_t>(v.data());
-  return v.data() + ((64 - a % 64) % 64) / sizeof(float);
+  return v.data() + ((bytes - a % bytes) % bytes) / sizeof(float);
 }
 
-/// Weights [c][k*k] -> per group [t][16] (zero for channels past c), optionally only a subset
+/// Weights [c][k*k] -> per group [t][G] (zero for channels past c), optionally only a subset
 /// of taps in a given order.
 inline std::vector<float> group_weights(const float* w, std::size_t c, std::size_t kk,
                                         const std::vector<std::size_t>& taps) {
   const std::size_t ng = ceil_div(c, G), nt = taps.size();
   std::vector<float> out(ng * nt * G + G, 0.f);
-  float* o = align64(out);
+  float* o = align_vec(out);
   for (std::size_t g = 0; g < ng; ++g)
     for (std::size_t t = 0; t < nt; ++t)
       for (std::size_t l = 0; l < G && g * G + l < c; ++l)
@@ -528,11 +612,11 @@ inline bool forward(const float* x, const float* w, float* y, const depthwise_sh
     off[t] = std::ptrdiff_t(((t / k) * pitch + t % k) * G);
   }
   std::vector<float> wg_v = group_weights(w, s.c, kk, taps);
-  const float* const wg = align64(wg_v);
+  const float* const wg = align_vec(wg_v);
   const std::size_t tasks = s.n * ng;
   nat::parallel_for(0, tasks, plane_grain(tasks, hw * G), [&](std::size_t lo, std::size_t hi) {
     std::vector<float> scratch(rows * pitch * G + 2 * ohw * G + G, 0.f);
-    float* xs = align64(scratch);
+    float* xs = align_vec(scratch);
     float* ys = xs + rows * pitch * G;
     float* stage = ys + ohw * G;
     for (std::size_t task = lo; task < hi; ++task) {
@@ -566,7 +650,7 @@ struct input_grad_plan {
   std::vector<phase> ph;
   std::vector<std::ptrdiff_t> off;
   std::vector<float> wg_v;
-  const float* wg = nullptr;  // per group [tap][16], taps in phase order
+  const float* wg = nullptr;  // per group [tap][G], taps in phase order
 
   input_grad_plan(const float* w, const depthwise_shape& s)
       : st(s.stride), A((s.k - 1) / s.stride) {
@@ -596,7 +680,7 @@ struct input_grad_plan {
     }
     nt = taps.size();  // == k*k unless some taps never touch dx
     wg_v = group_weights(w, s.c, k * k, taps);
-    wg = align64(wg_v);
+    wg = align_vec(wg_v);
   }
 
   /// dx (channel-last, h x w pixels) of channel group g from the bordered dy in ds.
@@ -626,7 +710,7 @@ inline bool backward_input(const float* dy, const float* w, float* dx, const dep
   const std::size_t dlen = plan.rows * plan.pitch * G;
   nat::parallel_for(0, tasks, plane_grain(tasks, hw * G), [&](std::size_t lo, std::size_t hi) {
     std::vector<float> scratch(dlen + 2 * hw * G + G, 0.f);
-    float* ds = align64(scratch);
+    float* ds = align_vec(scratch);
     float* xs = ds + dlen;
     float* stage = xs + hw * G;
     for (std::size_t task = lo; task < hi; ++task) {
@@ -642,37 +726,45 @@ inline bool backward_input(const float* dy, const float* w, float* dx, const dep
   return true;
 }
 
-/// Weight gradient of tap rows [i0, i0+IR) of a K x K kernel, accumulated into acc (IR*K*16, one
-/// 16-channel vector per tap): one dy vector feeds IR*K FMAs. xs is the channel-last padded input
+/// Weight gradient of tap rows [i0, i0+IR) of a K x K kernel, accumulated into acc (IR*K*G, one
+/// G-channel vector per tap): one dy vector feeds IR*K FMAs. xs is the channel-last padded input
 /// (pitch pixels per row), ds the channel-last dy (oh x ow).
 template <int K, int IR>
 void dw_rows(const float* xs, std::size_t pitch, const float* ds, std::size_t dpitch,
              std::size_t oh, std::size_t ow, std::size_t st, std::size_t i0, float* acc) {
-  __m512 a[IR][K];
+  reg a[IR][K];
   for (int i = 0; i < IR; ++i)
-    for (int j = 0; j < K; ++j) a[i][j] = _mm512_loadu_ps(acc + (i * K + j) * G);
+    for (int j = 0; j < K; ++j) a[i][j] = vload(acc + (i * K + j) * G);
   for (std::size_t r = 0; r < oh; ++r)
     for (std::size_t c = 0; c < ow; ++c) {
-      const __m512 dv = _mm512_load_ps(ds + (r * dpitch + c) * G);
+      const reg dv = vload_aligned(ds + (r * dpitch + c) * G);
       const float* xb = xs + ((r * st + i0) * pitch + c * st) * G;
       for (int i = 0; i < IR; ++i)
-        for (int j = 0; j < K; ++j)
-          a[i][j] = _mm512_fmadd_ps(dv, _mm512_loadu_ps(xb + (i * pitch + j) * G), a[i][j]);
+        for (int j = 0; j < K; ++j) a[i][j] = vfma(dv, vload(xb + (i * pitch + j) * G), a[i][j]);
     }
   for (int i = 0; i < IR; ++i)
-    for (int j = 0; j < K; ++j) _mm512_storeu_ps(acc + (i * K + j) * G, a[i][j]);
+    for (int j = 0; j < K; ++j) vstore(acc + (i * K + j) * G, a[i][j]);
 }
 
-/// All K*K taps, in row groups small enough for the 32 vector registers.
+/// Tap rows [I0, K) of a K x K kernel, in groups of IR rows (IR*K <= kDwAcc accumulators stay in
+/// registers; the last group takes what is left).
+template <int K, int IR, int I0>
+void dw_row_groups(const float* xs, std::size_t pitch, const float* ds, std::size_t dpitch,
+                   std::size_t oh, std::size_t ow, std::size_t st, float* acc) {
+  if constexpr (I0 < K) {
+    constexpr int rows = std::min(IR, K - I0);
+    dw_rows<K, rows>(xs, pitch, ds, dpitch, oh, ow, st, I0, acc + I0 * K * G);
+    dw_row_groups<K, IR, I0 + rows>(xs, pitch, ds, dpitch, oh, ow, st, acc);
+  }
+}
+
+/// All K*K taps, in row groups small enough for the vector registers: with AVX-512 all rows at
+/// k <= 5 and 4 + 3 at k = 7; with AVX2 3 rows at k = 3, 2 + 2 + 1 at k = 5, one at a time at 7.
 template <int K>
 void dw_taps(const float* xs, std::size_t pitch, const float* ds, std::size_t dpitch,
              std::size_t oh, std::size_t ow, std::size_t st, float* acc) {
-  if constexpr (K <= 5) {
-    dw_rows<K, K>(xs, pitch, ds, dpitch, oh, ow, st, 0, acc);
-  } else {
-    dw_rows<K, 4>(xs, pitch, ds, dpitch, oh, ow, st, 0, acc);
-    dw_rows<K, K - 4>(xs, pitch, ds, dpitch, oh, ow, st, 4, acc + 4 * K * G);
-  }
+  constexpr int IR = std::max(1, std::min(K, kDwAcc / K));
+  dw_row_groups<K, IR, 0>(xs, pitch, ds, dpitch, oh, ow, st, acc);
 }
 
 inline void dw_dispatch(std::size_t k, const float* xs, std::size_t pitch, const float* ds,
@@ -720,11 +812,11 @@ inline bool backward_weight(const float* x, const float* dy, float* dw, const de
   const std::size_t rows = (oh - 1) * st + k, pitch = (ow - 1) * st + k;
   const std::size_t ng = ceil_div(s.c, G), nblocks = ceil_div(s.n, kWeightBatchBlock);
   std::vector<float> partial_v(nblocks * ng * kk * G + G);
-  float* const partial = align64(partial_v);
+  float* const partial = align_vec(partial_v);
   const std::size_t gc = groups_per_task(hw), nchunks = ceil_div(ng, gc);
   nat::parallel_for(0, nblocks * nchunks, 1, [&](std::size_t lo, std::size_t hi) {
     std::vector<float> scratch(rows * pitch * G + ohw * G + G, 0.f);
-    float* xs = align64(scratch);
+    float* xs = align_vec(scratch);
     float* ds = xs + rows * pitch * G;
     for (std::size_t task = lo; task < hi; ++task) {
       const std::size_t blk = task / nchunks, g0 = (task % nchunks) * gc;
@@ -760,11 +852,11 @@ inline bool backward(const float* x, const float* dy, const float* w, float* dx,
   const std::size_t ng = ceil_div(s.c, G), nblocks = ceil_div(s.n, kWeightBatchBlock);
   const std::size_t dlen = plan.rows * plan.pitch * G, xlen = rows * pitch * G;
   std::vector<float> partial_v(nblocks * ng * kk * G + G);
-  float* const partial = align64(partial_v);
+  float* const partial = align_vec(partial_v);
   const std::size_t gc = groups_per_task(hw), nchunks = ceil_div(ng, gc);
   nat::parallel_for(0, nblocks * nchunks, 1, [&](std::size_t lo, std::size_t hi) {
     std::vector<float> scratch(dlen + xlen + 2 * hw * G + G, 0.f);
-    float* ds = align64(scratch);
+    float* ds = align_vec(scratch);
     float* xs = ds + dlen;
     float* dxs = xs + xlen;
     float* stage = dxs + hw * G;
@@ -797,52 +889,40 @@ inline bool backward(const float* x, const float* dy, const float* w, float* dx,
 #endif
 #endif
 
-}  // namespace detail
-
+/// Flat path of depthwise_forward (any type, shape and ISA); see the file comment.
 /// y[n,c,oh,ow] = sum_{i,j} x[n,c,oh*s-p+i, ow*s-p+j] * w[c,0,i,j] with zero padding. x is
 /// [n,c,h,w], w is [c,1,k,k], y is [n,c,out_h,out_w], all contiguous; y is overwritten.
 template <class T>
-void depthwise_forward(const T* x, const T* w, T* y, const depthwise_shape& s) {
-  s.validate("cpu::depthwise_forward");
-#if defined(__AVX512F__) && !defined(NAT_DEPTHWISE_FLAT_ONLY)
-  if constexpr (std::is_same_v<T, float>)
-    if (s.n > 0 && detail::cl::forward(x, w, y, s)) return;
-#endif
-  const detail::phase_layout L(s);
+void flat_forward(const T* x, const T* w, T* y, const depthwise_shape& s) {
+  const phase_layout L(s);
   const std::size_t planes = s.n * s.c, kk = s.k * s.k, ss = s.stride * s.stride;
   const std::size_t hw = s.h * s.w, ohw = L.oh * L.ow;
-  nat::parallel_for(
-      0, planes, detail::plane_grain(planes, hw), [&](std::size_t lo, std::size_t hi) {
-        // Scratch once per task; borders stay zero because only in-image samples are ever written.
-        std::vector<T> scratch(ss * L.plane + detail::round_up(L.len, detail::kLanes) + kk, T(0));
-        std::vector<const T*> base(kk);
-        T* phases = scratch.data();
-        T* out = phases + ss * L.plane;
-        T* wt = out + detail::round_up(L.len, detail::kLanes);
-        for (std::size_t i = 0; i < s.k; ++i)
-          for (std::size_t j = 0; j < s.k; ++j)
-            base[i * s.k + j] = phases + ((i % s.stride) * s.stride + j % s.stride) * L.plane +
-                                (i / s.stride) * L.pitch + j / s.stride;
-        for (std::size_t p = lo; p < hi; ++p) {
-          detail::fill_phases(x + p * hw, phases, L);
-          detail::copy_row(w + (p % s.c) * kk, kk, wt);
-          detail::tap_sum(out, base.data(), wt, kk, L.len);
-          T* yp = y + p * ohw;
-          for (std::size_t r = 0; r < L.oh; ++r)
-            detail::copy_row(out + r * L.pitch, L.ow, yp + r * L.ow);
-        }
-      });
+  nat::parallel_for(0, planes, plane_grain(planes, hw), [&](std::size_t lo, std::size_t hi) {
+    // Scratch once per task; borders stay zero because only in-image samples are ever written.
+    std::vector<T> scratch(ss * L.plane + round_up(L.len, kLanes) + kk, T(0));
+    std::vector<const T*> base(kk);
+    T* phases = scratch.data();
+    T* out = phases + ss * L.plane;
+    T* wt = out + round_up(L.len, kLanes);
+    for (std::size_t i = 0; i < s.k; ++i)
+      for (std::size_t j = 0; j < s.k; ++j)
+        base[i * s.k + j] = phases + ((i % s.stride) * s.stride + j % s.stride) * L.plane +
+                            (i / s.stride) * L.pitch + j / s.stride;
+    for (std::size_t p = lo; p < hi; ++p) {
+      fill_phases(x + p * hw, phases, L);
+      copy_row(w + (p % s.c) * kk, kk, wt);
+      tap_sum(out, base.data(), wt, kk, L.len);
+      T* yp = y + p * ohw;
+      for (std::size_t r = 0; r < L.oh; ++r) copy_row(out + r * L.pitch, L.ow, yp + r * L.ow);
+    }
+  });
 }
 
+/// Flat path of depthwise_backward_input.
 /// dx[n,c,ih,iw] = sum over the outputs whose window covers (ih,iw) of dy * w; dx is overwritten.
 /// dy is [n,c,out_h,out_w], w [c,1,k,k], dx [n,c,h,w].
 template <class T>
-void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_shape& s) {
-  s.validate("cpu::depthwise_backward_input");
-#if defined(__AVX512F__) && !defined(NAT_DEPTHWISE_FLAT_ONLY)
-  if constexpr (std::is_same_v<T, float>)
-    if (s.n > 0 && detail::cl::backward_input(dy, w, dx, s)) return;
-#endif
+void flat_backward_input(const T* dy, const T* w, T* dx, const depthwise_shape& s) {
   const std::size_t st = s.stride, k = s.k, p = s.pad, kk = k * k;
   const std::size_t oh = s.out_h(), ow = s.out_w(), hw = s.h * s.w, ohw = oh * ow;
   // dx seen through its padded coordinate u = ih + p = st*oh + i splits into st*st phases
@@ -851,16 +931,16 @@ void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_sh
   // columns on top/left (A = largest a) and pitch P, so every read is in bounds.
   const std::size_t A = (k - 1) / st;
   struct phase {
-    detail::index_range m, n;  // dx phase rows / columns inside the image
-    std::size_t len;           // (m.hi - m.lo) * P
+    index_range m, n;  // dx phase rows / columns inside the image
+    std::size_t len;   // (m.hi - m.lo) * P
   };
   std::vector<phase> ph(st * st);
   std::size_t m_max = 0, n_max = 0;
   for (std::size_t ri = 0; ri < st; ++ri)
     for (std::size_t rj = 0; rj < st; ++rj) {
       phase& f = ph[ri * st + rj];
-      f.m = detail::inside(s.h, p, ri, st, static_cast<std::size_t>(-1));
-      f.n = detail::inside(s.w, p, rj, st, static_cast<std::size_t>(-1));
+      f.m = inside(s.h, p, ri, st, static_cast<std::size_t>(-1));
+      f.n = inside(s.w, p, rj, st, static_cast<std::size_t>(-1));
       if (f.m.hi > f.m.lo) m_max = std::max(m_max, f.m.hi);
       if (f.n.hi > f.n.lo) n_max = std::max(n_max, f.n.hi);
     }
@@ -871,73 +951,68 @@ void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_sh
   for (phase& f : ph) {
     f.len = (f.m.hi - f.m.lo) * P;
     if (f.len == 0) continue;
-    const std::size_t run = detail::round_up(f.len, detail::kLanes);
+    const std::size_t run = round_up(f.len, kLanes);
     out_len = std::max(out_len, run);
     scratch_len = std::max(scratch_len, (f.m.lo + A) * P + f.n.lo + A + run);
   }
-  scratch_len += detail::kLanes;
-  nat::parallel_for(
-      0, s.n * s.c, detail::plane_grain(s.n * s.c, hw), [&](std::size_t lo, std::size_t hi) {
-        std::vector<T> scratch(scratch_len + out_len + kk, T(0));
-        std::vector<const T*> base(kk);
-        T* dys = scratch.data();
-        T* out = dys + scratch_len;
-        T* wt = out + out_len;
-        for (std::size_t q = lo; q < hi; ++q) {
-          const T* dyp = dy + q * ohw;
-          for (std::size_t r = 0; r < dy_rows; ++r)
-            detail::copy_row(dyp + r * ow, dy_cols, dys + (r + A) * P + A);
-          const T* wc = w + (q % s.c) * kk;
-          T* dxp = dx + q * hw;
-          for (std::size_t ri = 0; ri < st; ++ri)
-            for (std::size_t rj = 0; rj < st; ++rj) {
-              const phase& f = ph[ri * st + rj];
-              if (f.len == 0 || f.n.hi == f.n.lo) continue;
-              std::size_t nt = 0;
-              for (std::size_t a = 0; st * a + ri < k; ++a)
-                for (std::size_t b = 0; st * b + rj < k; ++b) {
-                  wt[nt] = wc[(st * a + ri) * k + st * b + rj];
-                  base[nt++] = dys + (f.m.lo + A - a) * P + (f.n.lo + A - b);
-                }
-              detail::tap_sum(out, base.data(), wt, nt, f.len);
-              const std::size_t ncols = f.n.hi - f.n.lo;
-              for (std::size_t mm = 0; mm < f.m.hi - f.m.lo; ++mm) {
-                T* d = dxp + (st * (f.m.lo + mm) + ri - p) * s.w + (st * f.n.lo + rj - p);
-                const T* src = out + mm * P;
-                if (st == 1) {
-                  detail::copy_row(src, ncols, d);
-                } else {
-                  for (std::size_t nn = 0; nn < ncols; ++nn) d[nn * st] = src[nn];
-                }
-              }
+  scratch_len += kLanes;
+  nat::parallel_for(0, s.n * s.c, plane_grain(s.n * s.c, hw), [&](std::size_t lo, std::size_t hi) {
+    std::vector<T> scratch(scratch_len + out_len + kk, T(0));
+    std::vector<const T*> base(kk);
+    T* dys = scratch.data();
+    T* out = dys + scratch_len;
+    T* wt = out + out_len;
+    for (std::size_t q = lo; q < hi; ++q) {
+      const T* dyp = dy + q * ohw;
+      for (std::size_t r = 0; r < dy_rows; ++r)
+        copy_row(dyp + r * ow, dy_cols, dys + (r + A) * P + A);
+      const T* wc = w + (q % s.c) * kk;
+      T* dxp = dx + q * hw;
+      for (std::size_t ri = 0; ri < st; ++ri)
+        for (std::size_t rj = 0; rj < st; ++rj) {
+          const phase& f = ph[ri * st + rj];
+          if (f.len == 0 || f.n.hi == f.n.lo) continue;
+          std::size_t nt = 0;
+          for (std::size_t a = 0; st * a + ri < k; ++a)
+            for (std::size_t b = 0; st * b + rj < k; ++b) {
+              wt[nt] = wc[(st * a + ri) * k + st * b + rj];
+              base[nt++] = dys + (f.m.lo + A - a) * P + (f.n.lo + A - b);
             }
+          tap_sum(out, base.data(), wt, nt, f.len);
+          const std::size_t ncols = f.n.hi - f.n.lo;
+          for (std::size_t mm = 0; mm < f.m.hi - f.m.lo; ++mm) {
+            T* d = dxp + (st * (f.m.lo + mm) + ri - p) * s.w + (st * f.n.lo + rj - p);
+            const T* src = out + mm * P;
+            if (st == 1) {
+              copy_row(src, ncols, d);
+            } else {
+              for (std::size_t nn = 0; nn < ncols; ++nn) d[nn * st] = src[nn];
+            }
+          }
         }
-      });
+    }
+  });
 }
 
+/// Flat path of depthwise_backward_weight.
 /// dw[c,0,i,j] = sum_{n,oh,ow} x[n,c,oh*s-p+i, ow*s-p+j] * dy[n,c,oh,ow]; dw [c,1,k,k] is
 /// overwritten. Bitwise identical for any thread count (fixed batch blocks, ordered reduction).
 template <class T>
-void depthwise_backward_weight(const T* x, const T* dy, T* dw, const depthwise_shape& s) {
-  s.validate("cpu::depthwise_backward_weight");
-#if defined(__AVX512F__) && !defined(NAT_DEPTHWISE_FLAT_ONLY)
-  if constexpr (std::is_same_v<T, float>)
-    if (s.n > 0 && detail::cl::backward_weight(x, dy, dw, s)) return;
-#endif
-  const detail::phase_layout L(s);
+void flat_backward_weight(const T* x, const T* dy, T* dw, const depthwise_shape& s) {
+  const phase_layout L(s);
   const std::size_t kk = s.k * s.k, ss = s.stride * s.stride, hw = s.h * s.w;
   const std::size_t ohw = L.oh * L.ow;
-  const std::size_t nblocks = detail::ceil_div(s.n, detail::kWeightBatchBlock);
+  const std::size_t nblocks = ceil_div(s.n, kWeightBatchBlock);
   if (nblocks == 0) {
     std::fill(dw, dw + s.c * kk, T(0));
     return;
   }
   std::vector<T> partial(nblocks * s.c * kk);
   const std::size_t tasks = s.c * nblocks;  // task = c * nblocks + block
-  const std::size_t run = detail::round_up(L.len, detail::kLanes);
-  const std::size_t grain = detail::plane_grain(tasks, hw * detail::kWeightBatchBlock);
+  const std::size_t run = round_up(L.len, kLanes);
+  const std::size_t grain = plane_grain(tasks, hw * kWeightBatchBlock);
   nat::parallel_for(0, tasks, grain, [&](std::size_t lo, std::size_t hi) {
-    std::vector<T> scratch(ss * L.plane + run + L.plane + kk * detail::kLanes, T(0));
+    std::vector<T> scratch(ss * L.plane + run + L.plane + kk * kLanes, T(0));
     std::vector<const T*> base(kk);
     T* phases = scratch.data();
     T* dyf = phases + ss * L.plane;  // dy at the phase pitch; columns >= ow stay zero
@@ -948,23 +1023,22 @@ void depthwise_backward_weight(const T* x, const T* dy, T* dw, const depthwise_s
                             (i / s.stride) * L.pitch + j / s.stride;
     for (std::size_t task = lo; task < hi; ++task) {
       const std::size_t c = task / nblocks, blk = task % nblocks;
-      const std::size_t n0 = blk * detail::kWeightBatchBlock;
-      const std::size_t n1 = std::min(s.n, n0 + detail::kWeightBatchBlock);
-      std::fill(acc, acc + kk * detail::kLanes, T(0));
+      const std::size_t n0 = blk * kWeightBatchBlock;
+      const std::size_t n1 = std::min(s.n, n0 + kWeightBatchBlock);
+      std::fill(acc, acc + kk * kLanes, T(0));
       for (std::size_t n = n0; n < n1; ++n) {
         const std::size_t q = n * s.c + c;
-        detail::fill_phases(x + q * hw, phases, L);
+        fill_phases(x + q * hw, phases, L);
         const T* dyp = dy + q * ohw;
-        for (std::size_t r = 0; r < L.oh; ++r)
-          detail::copy_row(dyp + r * L.ow, L.ow, dyf + r * L.pitch);
-        detail::tap_dot(acc, dyf, base.data(), kk, L.len);
+        for (std::size_t r = 0; r < L.oh; ++r) copy_row(dyp + r * L.ow, L.ow, dyf + r * L.pitch);
+        tap_dot(acc, dyf, base.data(), kk, L.len);
       }
       T* part = partial.data() + (blk * s.c + c) * kk;
       for (std::size_t t = 0; t < kk; ++t) {
         // Pairwise lane reduction: fixed order, a little more accurate than a running sum.
-        T lane[detail::kLanes];
-        std::copy(acc + t * detail::kLanes, acc + (t + 1) * detail::kLanes, lane);
-        for (std::size_t width = detail::kLanes / 2; width > 0; width /= 2)
+        T lane[kLanes];
+        std::copy(acc + t * kLanes, acc + (t + 1) * kLanes, lane);
+        for (std::size_t width = kLanes / 2; width > 0; width /= 2)
           for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
         part[t] = lane[0];
       }
@@ -977,6 +1051,44 @@ void depthwise_backward_weight(const T* x, const T* dy, T* dw, const depthwise_s
   }
 }
 
+}  // namespace detail
+
+/// y[n,c,oh,ow] = sum_{i,j} x[n,c,oh*s-p+i, ow*s-p+j] * w[c,0,i,j] with zero padding. x is
+/// [n,c,h,w], w is [c,1,k,k], y is [n,c,out_h,out_w], all contiguous; y is overwritten.
+template <class T>
+void depthwise_forward(const T* x, const T* w, T* y, const depthwise_shape& s) {
+  s.validate("cpu::depthwise_forward");
+#if NAT_DEPTHWISE_CL
+  if constexpr (std::is_same_v<T, float>)
+    if (s.n > 0 && detail::cl::forward(x, w, y, s)) return;
+#endif
+  detail::flat_forward(x, w, y, s);
+}
+
+/// dx[n,c,ih,iw] = sum over the outputs whose window covers (ih,iw) of dy * w; dx is overwritten.
+/// dy is [n,c,out_h,out_w], w [c,1,k,k], dx [n,c,h,w].
+template <class T>
+void depthwise_backward_input(const T* dy, const T* w, T* dx, const depthwise_shape& s) {
+  s.validate("cpu::depthwise_backward_input");
+#if NAT_DEPTHWISE_CL
+  if constexpr (std::is_same_v<T, float>)
+    if (s.n > 0 && detail::cl::backward_input(dy, w, dx, s)) return;
+#endif
+  detail::flat_backward_input(dy, w, dx, s);
+}
+
+/// dw[c,0,i,j] = sum_{n,oh,ow} x[n,c,oh*s-p+i, ow*s-p+j] * dy[n,c,oh,ow]; dw [c,1,k,k] is
+/// overwritten. Bitwise identical for any thread count (fixed batch blocks, ordered reduction).
+template <class T>
+void depthwise_backward_weight(const T* x, const T* dy, T* dw, const depthwise_shape& s) {
+  s.validate("cpu::depthwise_backward_weight");
+#if NAT_DEPTHWISE_CL
+  if constexpr (std::is_same_v<T, float>)
+    if (s.n > 0 && detail::cl::backward_weight(x, dy, dw, s)) return;
+#endif
+  detail::flat_backward_weight(x, dy, dw, s);
+}
+
 /// Both gradients of the depthwise convolution at once (dx and dw overwritten): the same results
 /// as depthwise_backward_input followed by depthwise_backward_weight, but dy is read and
 /// transposed once. This is what a training step should call.
@@ -984,7 +1096,7 @@ template <class T>
 void depthwise_backward(const T* x, const T* dy, const T* w, T* dx, T* dw,
                         const depthwise_shape& s) {
   s.validate("cpu::depthwise_backward");
-#if defined(__AVX512F__) && !defined(NAT_DEPTHWISE_FLAT_ONLY)
+#if NAT_DEPTHWISE_CL
   if constexpr (std::is_same_v<T, float>)
     if (s.n > 0 && detail::cl::backward(x, dy, w, dx, dw, s)) return;
 #endif
