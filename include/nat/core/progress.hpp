@@ -32,9 +32,13 @@ class progress_bar {
     draw();
   }
 
-  /// A resumed task: `done` steps were finished by an earlier run, so the ETA counts only the
-  /// rate of this one.
-  void start_at(std::size_t done) { done_ = first_ = done; }
+  /// A resumed task: `done` steps were finished by an earlier run in `seconds_before` seconds.
+  /// The ETA counts only the rate of this run; the final line gives the whole task's time and,
+  /// apart, this run's share, so a resumed epoch does not read as a fast one.
+  void start_at(std::size_t done, double seconds_before = 0) {
+    done_ = first_ = done;
+    seconds_before_ = seconds_before;
+  }
 
   /// Ends the bar with a final line (also when stderr is not a terminal, unless quiet).
   void finish(const std::string& status = "") {
@@ -43,6 +47,10 @@ class progress_bar {
     if (tty_) {
       draw();
       std::fputc('\n', stderr);
+    } else if (first_ > 0) {
+      std::fprintf(stderr, "%s: %zu/%zu in %.1fs (resumed after %zu; %zu in %.1fs this run) %s\n",
+                   label_.c_str(), done_, total_, seconds_before_ + clock_.seconds(), first_,
+                   done_ - first_, clock_.seconds(), status_.c_str());
     } else {
       std::fprintf(stderr, "%s: %zu/%zu in %.1fs %s\n", label_.c_str(), done_, total_,
                    clock_.seconds(), status_.c_str());
@@ -82,6 +90,7 @@ class progress_bar {
   std::size_t total_;
   std::size_t done_ = 0;
   std::size_t first_ = 0;
+  double seconds_before_ = 0;
   bool quiet_;
   bool tty_;
   std::string status_;

@@ -235,7 +235,7 @@ class trainer {
     const std::size_t steps = steps_per_epoch();
     progress_bar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg_.epochs),
                      steps, cfg_.quiet);
-    bar.start_at(before.steps);
+    bar.start_at(before.steps, before.seconds);
     loader_->start_epoch(epoch, before.steps);
     timer clock, since_checkpoint;
     double loss_sum = before.loss_sum, n_correct = before.n_correct, n_seen = before.n_seen;
