@@ -20,6 +20,7 @@
 #include "nat/core/parallel.hpp"
 #include "nat/core/timer.hpp"
 #include "nat/data/split.hpp"
+#include "nat/elastic/bn_recalibration.hpp"
 #include "nat/elastic/count.hpp"
 #include "nat/elastic/supernet.hpp"
 #include "nat/io/safetensors.hpp"
@@ -39,6 +40,10 @@ const std::vector<option> train_options = {
     {"data", "PATH", "dataset location (default: the Debian package's)"},
     {"preset", "P", "supernet layout: mbv3_small (default), ofa_mbv3_w10, ofa_mbv3_w12"},
     {"init", "FILE", "start from these supernet weights instead of fresh ones (fine-tuning)"},
+    {"kd-from", "FILE",
+     "distil from the largest subnet of this supernet (its BN recalibrated on the training "
+     "images), as NAT's adaptation does; e.g. the search's adapted supernet"},
+    {"kd-ratio", "X", "weight of the distillation term (default 1 with --kd-from)"},
     {"epochs", "N", "training epochs (default 10)"},
     {"batch", "N", "batch size (default 128)"},
     {"lr", "X", "peak learning rate (default 0.1)"},
@@ -84,7 +89,10 @@ const char* const train_description =
     "linear warm-up (none for a 1-epoch run), label smoothing 0.1, classifier dropout of the\n"
     "preset, batches of random crops (zero padding H/8), horizontal flips (Fashion-MNIST) and\n"
     "normalisation, resized to the fixed resolution; optionally CutMix (--cutmix) and random\n"
-    "erasing (--erasing). BatchNorm keeps the statistics it tracked while training.\n\n"
+    "erasing (--erasing). BatchNorm keeps the statistics it tracked while training.\n"
+    "--kd-from adds NAT's distillation (nat_spec.md 5.2): the loss becomes (k*CE(teacher's soft\n"
+    "labels) + CE)*2/(k+1), k = --kd-ratio, the teacher being the largest subnet of that supernet\n"
+    "at the subnet's resolution, its BN recalibrated on 2000 training images.\n\n"
     "The validation images are held out of the training split with the same seeded stratified\n"
     "split `nat search --seed N` uses. DIR receives train.json (settings), train.ckpt (after "
     "every\n"
@@ -100,7 +108,9 @@ struct train_settings {
   std::string data;
   std::string preset = "mbv3_small";
   nat::subnet_config subnet;
-  std::string init;  ///< supernet weights to start from; empty: a fresh initialisation
+  std::string init;     ///< supernet weights to start from; empty: a fresh initialisation
+  std::string kd_from;  ///< supernet whose largest subnet is the teacher; empty: no distillation
+  double kd_ratio = 0.0;
   std::size_t epochs = 10;
   std::size_t batch = 128;
   double lr = 0.1;
@@ -119,6 +129,8 @@ nat::json::value to_json(const train_settings& s) {
   v["preset"] = s.preset;
   v["subnet"] = nat::to_json(s.subnet);
   v["init"] = s.init;
+  v["kd_from"] = s.kd_from;
+  v["kd_ratio"] = s.kd_ratio;
   v["epochs"] = s.epochs;
   v["batch"] = s.batch;
   v["lr"] = s.lr;
@@ -138,6 +150,8 @@ train_settings settings_from_json(const nat::json::value& v) {
   s.preset = v.at("preset").as_string();
   s.subnet = nat::subnet_config_from_json(v.at("subnet"));
   if (v.contains("init")) s.init = v.at("init").as_string();  // absent before --init existed
+  if (v.contains("kd_from")) s.kd_from = v.at("kd_from").as_string();  // and before --kd-from
+  if (v.contains("kd_ratio")) s.kd_ratio = v.at("kd_ratio").as_number();
   s.epochs = static_cast<std::size_t>(v.at("epochs").as_int());
   s.batch = static_cast<std::size_t>(v.at("batch").as_int());
   s.lr = v.at("lr").as_number();
@@ -238,6 +252,16 @@ int run_train(const std::vector<std::string>& argv) {
   const bool load_init = !s.init.empty() && !(resume && nat::file_exists(ckpt));
   if (load_init && !nat::file_exists(s.init))
     throw usage_error("--init: " + s.init + " does not exist");
+  // The teacher is rebuilt from its file on every (resumed) invocation, so the file must stay.
+  s.kd_from = a.get_or("kd-from", resume ? stored.kd_from : "");
+  if (!s.kd_from.empty() && !nat::file_exists(s.kd_from))
+    throw usage_error("--kd-from: " + s.kd_from + " does not exist");
+  if (a.has("kd-ratio") && s.kd_from.empty()) throw usage_error("--kd-ratio needs --kd-from");
+  s.kd_ratio =
+      s.kd_from.empty()
+          ? 0.0
+          : get_double(a, "kd-ratio", resume && !stored.kd_from.empty() ? stored.kd_ratio : 1.0);
+  if (!(s.kd_ratio > 0) && !s.kd_from.empty()) throw usage_error("--kd-ratio must be positive");
   s.epochs = get_positive(a, "epochs", resume ? static_cast<long long>(stored.epochs) : 10);
   s.batch = get_positive(a, "batch", resume ? static_cast<long long>(stored.batch) : 128);
   s.lr = get_double(a, "lr", resume ? stored.lr : 0.1);
@@ -280,6 +304,7 @@ int run_train(const std::vector<std::string>& argv) {
   };
   if (resume && same_file(s.init, stored.init)) s.init = stored.init;
   if (resume && same_file(s.data, stored.data)) s.data = stored.data;
+  if (resume && same_file(s.kd_from, stored.kd_from)) s.kd_from = stored.kd_from;
   if (resume && to_json(s).dump() != to_json(stored).dump()) {
     const auto now = to_json(s), then = to_json(stored);
     for (const auto& [key, v] : then.as_object())
@@ -316,6 +341,25 @@ int run_train(const std::vector<std::string>& argv) {
                               std::to_string(layout.in_channels) + " input channels: " + e.what());
     }
   }
+  // The teacher: the largest subnet of --kd-from at the student's resolution, with BN statistics
+  // recalibrated for it (a supernet's stored statistics mix every subnet it trained). Fixed
+  // calibration images, so a resumed run distils from the same teacher.
+  std::unique_ptr<nat::nn::mobilenet_v3> teacher;
+  if (!s.kd_from.empty()) {
+    nat::elastic::supernet tnet(layout, s.seed);
+    try {
+      nat::io::load_safetensors_into(s.kd_from, tnet.state_dict(), /*strict=*/false);
+    } catch (const nat::error& e) {
+      throw nat::config_error("--kd-from: not a " + s.preset + " supernet with " +
+                              std::to_string(layout.n_classes) + " classes and " +
+                              std::to_string(layout.in_channels) + " input channels: " + e.what());
+    }
+    tnet.set_active(layout.largest(cfg.r));
+    nat::elastic::recalibrate_bn(
+        tnet, nat::train::calibration_batches<float>(split.train, tf.train, r, 2000, 200, 0));
+    teacher = tnet.extract();
+    teacher->eval();
+  }
   nat::make_dirs(out);
   if (!resume)
     for (const auto& p : {ckpt, epochs_path, result_path}) std::remove(p.c_str());
@@ -351,7 +395,9 @@ int run_train(const std::vector<std::string>& argv) {
   c.resume = true;  // a fresh run removed the checkpoint above
   c.checkpoint_interval_s = checkpoint_every;
   c.quiet = quiet;
+  c.kd_ratio = s.kd_ratio;
   nat::train::trainer<float> tr(net, split.train, tf.train, c);
+  if (teacher) tr.set_teacher(teacher.get(), r);
   tr.set_sampler([&cfg](nat::rng&, std::size_t) { return cfg; });
   epoch_log log = read_epoch_log(epochs_path);
   tr.set_epoch_callback([&](const nat::train::epoch_stats& st) {

@@ -572,6 +572,60 @@ TEST_CASE("nat train --erasing / --weight-decay: stored, change the training, ke
   CHECK(clash.err.find("erasing") != std::string::npos);
 }
 
+TEST_CASE("nat train --kd-from: distils from a supernet's largest subnet, kept on resume") {
+  if (!program_built()) return;
+  scratch_dir tmp;
+  REQUIRE(!tmp.path.empty());
+  const std::string data = tmp.path + "/data", teacher = tmp.path + "/teacher", a = tmp.path + "/a",
+                    b = tmp.path + "/b", c = tmp.path + "/c";
+  nat::make_dirs(data);
+  write_idx_dataset(data, 96, 40);
+  const std::string common = std::string(tiny_run) + " --dataset idx:" + data;
+  const auto t = run_nat("train" + common + " --subnet largest --out " + teacher, tmp);
+  REQUIRE_MESSAGE(t.rc == 0, t.err);
+  const auto plain = run_nat("train" + common + " --out " + a, tmp);
+  REQUIRE_MESSAGE(plain.rc == 0, plain.err);
+  const std::string kd = " --kd-from " + teacher + "/train.ckpt";
+  const auto distilled = run_nat("train" + common + kd + " --out " + b, tmp);
+  REQUIRE_MESSAGE(distilled.rc == 0, distilled.err);
+  const auto heavier = run_nat("train" + common + kd + " --kd-ratio 4 --out " + c, tmp);
+  REQUIRE_MESSAGE(heavier.rc == 0, heavier.err);
+
+  const auto settings = [](const std::string& dir) {
+    return nat::json::parse(nat::read_file(dir + "/train.json"));
+  };
+  CHECK(settings(a).at("kd_from").as_string().empty());
+  CHECK(settings(a).at("kd_ratio").as_number() == 0.0);
+  CHECK(settings(b).at("kd_from").as_string() == teacher + "/train.ckpt");
+  CHECK(settings(b).at("kd_ratio").as_number() == 1.0);
+  CHECK(settings(c).at("kd_ratio").as_number() == 4.0);
+  // Same seed, batches and crops: only the teacher's soft labels, and their weight, differ.
+  const std::string stem = "first_conv.conv.weight";
+  CHECK(max_abs_diff(b + "/train.ckpt", a + "/train.ckpt", stem) > 1e-6);
+  CHECK(max_abs_diff(c + "/train.ckpt", b + "/train.ckpt", stem) > 1e-6);
+
+  // A resumed run keeps its teacher and ratio; another ratio is a clash, not a silent change.
+  const auto resumed = run_nat("train --resume --out " + b + " --quiet", tmp);
+  CHECK_MESSAGE(resumed.rc == 0, resumed.err);
+  CHECK(settings(b).at("kd_ratio").as_number() == 1.0);
+  const auto clash = run_nat("train --resume --out " + b + " --kd-ratio 2 --quiet", tmp);
+  CHECK(clash.rc == 2);
+  CHECK(lines(clash.err) == 1);
+  CHECK(clash.err.find("kd_ratio") != std::string::npos);
+
+  // A ratio without a teacher, a missing or foreign teacher file: one line, nothing written.
+  for (const auto& bad :
+       {std::string(" --kd-ratio 2"), " --kd-from " + tmp.path + "/nope",
+        " --kd-from " + data + "/train-labels-idx1-ubyte", kd + " --kd-ratio 0"}) {
+    CAPTURE(bad);
+    const auto e = run_nat("train" + common + bad + " --out " + tmp.path + "/never", tmp);
+    CHECK(e.rc == 2);
+    CHECK(lines(e.err) == 1);
+    CHECK(e.err.find("--kd-") != std::string::npos);
+  }
+  CHECK(!nat::file_exists(tmp.path + "/never"));
+}
+
 TEST_CASE("nat train-supernet --init: phase 3 continues a finished warm-up's supernet") {
   if (!program_built()) return;
   scratch_dir tmp;
