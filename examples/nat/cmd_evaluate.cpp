@@ -103,8 +103,8 @@ int run_evaluate(const std::vector<std::string>& argv) {
   if (supernet) {
     std::fprintf(stderr, "recalibrating BN on %zu training images at r=%zu\n",
                  std::min(calib_images, data.train.size()), r);
-    const auto batches = nat::train::calibration_batches<float>(data.train, tf.train, r,
-                                                                calib_images, calib_batch, 0);
+    const auto batches = nat::train::calibration_batches<float>(
+        data.train, tf.train, r, calib_images, calib_batch, calibration_seed);
     nat::elastic::recalibrate_bn(*supernet, batches);
   }
   std::fprintf(stderr, "evaluating on %s/%s (%zu images) at r=%zu\n", a.get("dataset").c_str(),

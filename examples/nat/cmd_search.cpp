@@ -464,8 +464,8 @@ int run_search(const std::vector<std::string>& argv) {
     }
     front_rows.push_back(row);
   }
-  // Every front subnet, ready to use: static weights, net.config, subnet.json (NAT encoding),
-  // info.json.
+  // Every front subnet, ready to use: static weights with BN statistics recalibrated for it (the
+  // ones its test_acc was measured with), net.config, subnet.json (NAT encoding), info.json.
   // A further dataset's weights of the same architecture go to subnets/<id>/tasks/<name>/.
   for (const auto& r : front_rows) {
     const std::string dir = run_dir + "/subnets/" + std::to_string(r.id);
@@ -473,11 +473,14 @@ int run_search(const std::vector<std::string>& argv) {
                                           {"test_acc", r.get("test_acc")}};
     for (const auto& x : extras)
       for (const char* c : {"val_acc:", "test_acc:"}) metrics[c + x->name] = r.get(c + x->name);
+    recalibrate_subnet(net, arch[r.id].config, data, tf);
     nat::transfer::export_subnet(dir, net, arch[r.id].config, metrics);
-    for (const auto& x : extras)
+    for (const auto& x : extras) {
+      recalibrate_subnet(*x->net, arch[r.id].config, x->data, x->tf);
       nat::transfer::export_subnet(
           dir + "/tasks/" + nat::transfer::task_dir_name(x->name), *x->net, arch[r.id].config,
           {{"val_acc", r.get("val_acc:" + x->name)}, {"test_acc", r.get("test_acc:" + x->name)}});
+    }
   }
   std::sort(front_rows.begin(), front_rows.end(),
             [](const auto& x, const auto& y) { return x.get("macs") < y.get("macs"); });

@@ -355,8 +355,8 @@ int run_train(const std::vector<std::string>& argv) {
                               std::to_string(layout.in_channels) + " input channels: " + e.what());
     }
     tnet.set_active(layout.largest(cfg.r));
-    nat::elastic::recalibrate_bn(
-        tnet, nat::train::calibration_batches<float>(split.train, tf.train, r, 2000, 200, 0));
+    nat::elastic::recalibrate_bn(tnet, nat::train::calibration_batches<float>(
+                                           split.train, tf.train, r, 2000, 200, calibration_seed));
     teacher = tnet.extract();
     teacher->eval();
   }

@@ -19,6 +19,7 @@
 #include <nat/core/rng.hpp>
 #include <nat/io/safetensors.hpp>
 #include <nat/transfer/archive.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -356,6 +357,45 @@ TEST_CASE(
   const auto again = run_nat("search --resume " + run + " --threads 2 --quiet", tmp);
   REQUIRE_MESSAGE(again.rc == 0, again.err);
   CHECK(nat::read_file(run + "/latency_table.json") == table);
+
+  // Every exported front subnet is usable as it is: `nat evaluate` on its directory reproduces
+  // the test_acc of front.csv. The BN statistics are shared by all subnets of the supernet, so an
+  // export must carry the ones recalibrated for its own subnet, not the last-evaluated one's.
+  std::istringstream rows(nat::read_file(run + "/front.csv"));
+  std::string line;
+  std::getline(rows, line);
+  std::vector<std::string> header;
+  for (std::istringstream h(line); std::getline(h, line, ',');) header.push_back(line);
+  const auto col = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  REQUIRE(col("test_acc") < header.size());
+  std::size_t checked = 0;
+  while (std::getline(rows, line)) {
+    std::vector<std::string> cells;
+    for (std::istringstream c(line); std::getline(c, line, ',');) cells.push_back(line);
+    const std::string dir = run + "/subnets/" + cells.at(col("id"));
+    CAPTURE(dir);
+    const auto e = run_nat("evaluate --subnet " + dir + " --dataset idx:" + data + " --json", tmp);
+    REQUIRE_MESSAGE(e.rc == 0, e.err);
+    const auto exported = nat::json::parse(e.out);
+    CHECK(exported.at("top1").as_number() ==
+          doctest::Approx(std::stod(cells.at(col("test_acc")))).epsilon(1e-6));
+    // The loss tells BN statistics apart where 40 test images leave top-1 unmoved: the export
+    // must score as the run's supernet does after recalibrating for this subnet.
+    const auto recalibrated =
+        run_nat("evaluate --supernet " + run +
+                    "/supernet/supernet.safetensors --preset mbv3_small "
+                    "--encoding " +
+                    cells.at(col("encoding")) + " --dataset idx:" + data + " --json",
+                tmp);
+    REQUIRE_MESSAGE(recalibrated.rc == 0, recalibrated.err);
+    CHECK(exported.at("loss").as_number() ==
+          doctest::Approx(nat::json::parse(recalibrated.out).at("loss").as_number()).epsilon(1e-4));
+    ++checked;
+  }
+  MESSAGE(std::string(std::to_string(checked) + " exported front subnets evaluated"));
+  CHECK(checked >= 1);
 }
 
 TEST_CASE("nat search --resume: a run killed during its warm-up continues it as it started") {
