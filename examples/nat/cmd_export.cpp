@@ -9,11 +9,14 @@
 #include "cli.hpp"
 #include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
+#include "nat/elastic/bn_recalibration.hpp"
 #include "nat/elastic/supernet.hpp"
 #include "nat/elastic/supernet_config.hpp"
 #include "nat/io/safetensors.hpp"
+#include "nat/train/evaluate.hpp"
 #include "nat/transfer/subnet_export.hpp"
 #include "options.hpp"
+#include "task_data.hpp"
 
 namespace nat_cli {
 
@@ -55,6 +58,10 @@ int run_export(const std::vector<std::string>& argv) {
       {"encoding", "DIGITS", "the subnet as NAT's 23-digit net.encoding"},
       {"config", "JSON|FILE", "the subnet as {\"r\",\"w\",\"ks\",\"e\",\"d\"} text or a file"},
       {"out", "DIR", "output directory (created; existing files are replaced)"},
+      {"dataset", "NAME",
+       "recalibrate the subnet's BN statistics on this dataset's training images first "
+       "(fashion-mnist, digits, idx:DIR; as nat search and nat evaluate --supernet do)"},
+      {"data", "PATH", "dataset location (default: the Debian package's)"},
       {"json", "", "print one JSON object on stdout"},
   };
   const auto a = parse(argv, opts);
@@ -64,7 +71,12 @@ int run_export(const std::vector<std::string>& argv) {
                          "static network's state dict,\nOFA names), subnet.json ({r,w,ks,e,d}, "
                          "preset, classes, channels, NAT encoding), net.config\n(OFA's network "
                          "JSON) and info.json (MACs, params). Load it with `nat evaluate --subnet "
-                         "DIR`\nor nat::transfer::load_exported_subnet(DIR).",
+                         "DIR`\nor nat::transfer::load_exported_subnet(DIR).\n\n"
+                         "A supernet's stored BN statistics are shared by all its subnets, so an "
+                         "exported subnet is only\nready to use after recalibration for it "
+                         "(ofa_spec.md 5): give --dataset, the task it was trained\non (2000 of "
+                         "its training images, the ones nat search and nat evaluate --supernet "
+                         "use).",
                          opts)
                    .c_str(),
                stdout);
@@ -76,8 +88,26 @@ int run_export(const std::vector<std::string>& argv) {
   const std::string preset = a.get("preset");
   nat::elastic::preset(preset);  // unknown names fail before the file is read
   const auto cfg = required_subnet_option(a, preset);
+  if (a.has("data") && !a.has("dataset")) throw usage_error("--data needs --dataset");
   auto net = subnet_args::load_supernet(a, a.get("supernet"), preset);
   const std::string out = a.get("out");
+  if (a.has("dataset")) {
+    const auto data = load_task_data(a.get("dataset"), a.get_or("data", ""));
+    const auto& spec = net->spec();
+    if (std::size_t(data.train.n_classes()) != spec.n_classes)
+      throw usage_error("the supernet has " + std::to_string(spec.n_classes) +
+                        " classes, dataset " + a.get("dataset") + " has " +
+                        std::to_string(data.train.n_classes()));
+    const auto tf = nat::data::nat_transforms(data.train, data.flip, spec.in_channels);
+    net->set_active(cfg);
+    nat::elastic::recalibrate_bn(*net, nat::train::calibration_batches<float>(
+                                           data.train, tf.train, static_cast<std::size_t>(cfg.r),
+                                           2000, 200, calibration_seed));
+  } else {
+    std::fprintf(stderr,
+                 "nat export: no --dataset, so the subnet keeps the supernet's stored BN "
+                 "statistics (recalibrate before use: see --help)\n");
+  }
   nat::transfer::export_subnet(out, *net, cfg);
   const auto info = nat::transfer::read_exported_subnet_info(out);
   if (a.flag("json")) {
