@@ -13,8 +13,9 @@
 namespace nat_cli {
 
 /// Seed of the training images every `nat` command recalibrates BN statistics on (ofa_spec.md
-/// §5), so that `nat evaluate --supernet` reproduces the figures of `nat search` and
-/// `nat train-supernet` exactly, and an exported subnet carries the same statistics.
+/// §5), so that `nat evaluate --supernet` reproduces the test figures of `nat search` exactly and
+/// an exported subnet carries the same statistics. (`nat train-supernet` draws them from its
+/// training split less the held-out images, so its report can differ by a tenth of a point.)
 inline constexpr std::uint64_t calibration_seed = 937162211ULL;
 
 /// A task's images: the official train and test splits (digits: a fixed 80/20 stratified split).
