@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "calibration.hpp"
 #include "cli.hpp"
 #include "nat/core/json.hpp"
 #include "nat/elastic/bn_recalibration.hpp"

@@ -6,14 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "calibration.hpp"
 #include "cli.hpp"
 #include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
-#include "nat/elastic/bn_recalibration.hpp"
 #include "nat/elastic/supernet.hpp"
 #include "nat/elastic/supernet_config.hpp"
 #include "nat/io/safetensors.hpp"
-#include "nat/train/evaluate.hpp"
 #include "nat/transfer/subnet_export.hpp"
 #include "options.hpp"
 #include "task_data.hpp"
@@ -99,10 +98,7 @@ int run_export(const std::vector<std::string>& argv) {
                         " classes, dataset " + a.get("dataset") + " has " +
                         std::to_string(data.train.n_classes()));
     const auto tf = nat::data::nat_transforms(data.train, data.flip, spec.in_channels);
-    net->set_active(cfg);
-    nat::elastic::recalibrate_bn(*net, nat::train::calibration_batches<float>(
-                                           data.train, tf.train, static_cast<std::size_t>(cfg.r),
-                                           2000, 200, calibration_seed));
+    recalibrate_subnet(*net, cfg, data.train, tf);
   } else {
     std::fprintf(stderr,
                  "nat export: no --dataset, so the subnet keeps the supernet's stored BN "

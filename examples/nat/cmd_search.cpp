@@ -473,10 +473,10 @@ int run_search(const std::vector<std::string>& argv) {
                                           {"test_acc", r.get("test_acc")}};
     for (const auto& x : extras)
       for (const char* c : {"val_acc:", "test_acc:"}) metrics[c + x->name] = r.get(c + x->name);
-    recalibrate_subnet(net, arch[r.id].config, data, tf);
+    recalibrate_subnet(net, arch[r.id].config, data.train, tf);
     nat::transfer::export_subnet(dir, net, arch[r.id].config, metrics);
     for (const auto& x : extras) {
-      recalibrate_subnet(*x->net, arch[r.id].config, x->data, x->tf);
+      recalibrate_subnet(*x->net, arch[r.id].config, x->data.train, x->tf);
       nat::transfer::export_subnet(
           dir + "/tasks/" + nat::transfer::task_dir_name(x->name), *x->net, arch[r.id].config,
           {{"val_acc", r.get("val_acc:" + x->name)}, {"test_acc", r.get("test_acc:" + x->name)}});

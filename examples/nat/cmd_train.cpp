@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "calibration.hpp"
 #include "cli.hpp"
 #include "nat/core/file.hpp"
 #include "nat/core/json.hpp"
 #include "nat/core/parallel.hpp"
 #include "nat/core/timer.hpp"
 #include "nat/data/split.hpp"
-#include "nat/elastic/bn_recalibration.hpp"
 #include "nat/elastic/count.hpp"
 #include "nat/elastic/supernet.hpp"
 #include "nat/io/safetensors.hpp"
@@ -329,34 +329,28 @@ int run_train(const std::vector<std::string>& argv) {
   else
     split.train = data.train;
 
-  nat::elastic::supernet net(layout, s.seed);
-  if (load_init) {
-    // Not strict: a train.ckpt also holds the optimiser's state. Every tensor of the supernet
-    // must be there with this layout's shape.
+  // Not strict: a train.ckpt also holds the optimiser's state. Every tensor of the supernet must
+  // be there with this layout's shape.
+  const auto load_weights = [&](const std::string& path, const std::string& flag,
+                                nat::elastic::supernet& into) {
     try {
-      nat::io::load_safetensors_into(s.init, net.state_dict(), /*strict=*/false);
+      nat::io::load_safetensors_into(path, into.state_dict(), /*strict=*/false);
     } catch (const nat::error& e) {
-      throw nat::config_error("--init: not a " + s.preset + " supernet with " +
+      throw nat::config_error(flag + ": not a " + s.preset + " supernet with " +
                               std::to_string(layout.n_classes) + " classes and " +
                               std::to_string(layout.in_channels) + " input channels: " + e.what());
     }
-  }
+  };
+  nat::elastic::supernet net(layout, s.seed);
+  if (load_init) load_weights(s.init, "--init", net);
   // The teacher: the largest subnet of --kd-from at the student's resolution, with BN statistics
   // recalibrated for it (a supernet's stored statistics mix every subnet it trained). Fixed
   // calibration images, so a resumed run distils from the same teacher.
   std::unique_ptr<nat::nn::mobilenet_v3> teacher;
   if (!s.kd_from.empty()) {
     nat::elastic::supernet tnet(layout, s.seed);
-    try {
-      nat::io::load_safetensors_into(s.kd_from, tnet.state_dict(), /*strict=*/false);
-    } catch (const nat::error& e) {
-      throw nat::config_error("--kd-from: not a " + s.preset + " supernet with " +
-                              std::to_string(layout.n_classes) + " classes and " +
-                              std::to_string(layout.in_channels) + " input channels: " + e.what());
-    }
-    tnet.set_active(layout.largest(cfg.r));
-    nat::elastic::recalibrate_bn(tnet, nat::train::calibration_batches<float>(
-                                           split.train, tf.train, r, 2000, 200, calibration_seed));
+    load_weights(s.kd_from, "--kd-from", tnet);
+    recalibrate_subnet(tnet, layout.largest(cfg.r), split.train, tf);
     teacher = tnet.extract();
     teacher->eval();
   }

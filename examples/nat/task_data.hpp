@@ -1,7 +1,6 @@
 #pragma once
 // Datasets the `nat` commands know by name, with their splits and NAT's transforms, so every
 // command reads data the same way.
-#include <cstdint>
 #include <string>
 
 #include "cli.hpp"
@@ -11,12 +10,6 @@
 #include "nat/data/transform.hpp"
 
 namespace nat_cli {
-
-/// Seed of the training images every `nat` command recalibrates BN statistics on (ofa_spec.md
-/// §5), so that `nat evaluate --supernet` reproduces the test figures of `nat search` exactly and
-/// an exported subnet carries the same statistics. (`nat train-supernet` draws them from its
-/// training split less the held-out images, so its report can differ by a tenth of a point.)
-inline constexpr std::uint64_t calibration_seed = 937162211ULL;
 
 /// A task's images: the official train and test splits (digits: a fixed 80/20 stratified split).
 struct task_data {

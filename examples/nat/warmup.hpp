@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "calibration.hpp"
 #include "nat/core/file.hpp"
 #include "nat/elastic/supernet.hpp"
 #include "nat/io/safetensors.hpp"
@@ -107,10 +108,7 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
     nat::io::save_safetensors(phase2, net.state_dict());
     const std::size_t r_teacher =
         o.teacher_resolution ? o.teacher_resolution : o.resolutions.front();
-    net.set_active(layout.largest(static_cast<int>(r_teacher)));
-    nat::elastic::recalibrate_bn(
-        net, nat::train::calibration_batches<float>(data.train, tf.train, r_teacher, 2000, 200,
-                                                    calibration_seed));
+    recalibrate_subnet(net, layout.largest(static_cast<int>(r_teacher)), data.train, tf);
     nat::io::save_safetensors(teacher_path, net.extract()->state_dict());
   } else if (!nat::file_exists(phase3)) {
     nat::io::load_safetensors_into(phase2, net.state_dict());
@@ -143,23 +141,11 @@ inline void warm_up(nat::elastic::supernet& net, const task_data& data,
                              {"resolutions", join_sizes(o.resolutions)}});
 }
 
-/// Makes `cfg` the active subnet with BN statistics recalibrated for it on 2000 fixed training
-/// images. The statistics are shared by every subnet (each reads its leading channels), so
-/// anything that reads a subnet's weights — an evaluation, an export — must follow this step
-/// for that subnet, not for whichever subnet was recalibrated last.
-inline void recalibrate_subnet(nat::elastic::supernet& net, const nat::subnet_config& cfg,
-                               const task_data& data, const nat::data::transform_config& tf) {
-  net.set_active(cfg);
-  nat::elastic::recalibrate_bn(
-      net, nat::train::calibration_batches<float>(
-               data.train, tf.train, static_cast<std::size_t>(cfg.r), 2000, 200, calibration_seed));
-}
-
 /// Top-1 (%) of subnet `cfg` on `ds` after recalibrate_subnet.
 inline double recalibrated_accuracy(nat::elastic::supernet& net, const nat::subnet_config& cfg,
                                     const task_data& data, const nat::data::transform_config& tf,
                                     const nat::data::image_dataset& ds) {
-  recalibrate_subnet(net, cfg, data, tf);
+  recalibrate_subnet(net, cfg, data.train, tf);
   return nat::train::evaluate(net, ds, tf.eval, static_cast<std::size_t>(cfg.r)).top1;
 }
 
